@@ -1,0 +1,34 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "lorem-gpu",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lorem-gpu", targets: ["lorem-gpu"]),
+        .library(name: "LoremReference", targets: ["LoremReference"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // IO: extxyz structures, lorem-train checkpoints (YAML config + flax msgpack weights).
+        .target(name: "LoremIO", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // Model description shared by every engine: config, named weights, CG/SH/Bernstein tables.
+        .target(name: "LoremModel", dependencies: ["LoremIO"]),
+        // Float64 CPU reference engine: neighbor list, forward, hand-written backward, Ewald.
+        .target(name: "LoremReference", dependencies: ["LoremModel", "LoremIO"]),
+        .executableTarget(
+            name: "lorem-gpu",
+            dependencies: [
+                "LoremIO", "LoremModel", "LoremReference",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "LoremIOTests", dependencies: ["LoremIO"], path: "Tests/LoremIOTests"),
+        .testTarget(name: "LoremModelTests", dependencies: ["LoremModel"], path: "Tests/LoremModelTests"),
+        .testTarget(
+            name: "LoremReferenceTests", dependencies: ["LoremReference", "LoremModel", "LoremIO"],
+            path: "Tests/LoremReferenceTests"),
+    ]
+)

@@ -1,0 +1,2 @@
+import LoremIO
+import LoremModel
