@@ -1,0 +1,68 @@
+/// Weight containers for each kind of layer LOREM uses. Matrices are row-major [in, out], as flax
+/// stores kernels, so y = x·W is `y[g] = Σ_f x[f] · kernel[f·out + g]`.
+
+/// flax `nn.Dense`: y = x·W (+ b) (LOREM_MATH.md §6).
+public struct DenseWeights: Sendable {
+    public let inputs: Int
+    public let outputs: Int
+    public let kernel: [Double]
+    public let bias: [Double]?
+}
+
+/// LOREM `MLP`: Dense → silu → … → Dense, all with bias (LOREM_MATH.md §6).
+public struct MLPWeights: Sendable {
+    public let layers: [DenseWeights]
+    public var inputs: Int { layers[0].inputs }
+    public var outputs: Int { layers[layers.count - 1].outputs }
+}
+
+/// flax `nn.LayerNorm` with ε = 1e-6 (LOREM_MATH.md §6).
+public struct LayerNormWeights: Sendable {
+    public let scale: [Double]
+    public let bias: [Double]
+    public static let epsilon = 1e-6
+}
+
+/// LOREM `Update(d)`: x ← LN0(x + MLP0(y)); x ← LN1(x + MLP1(x)) (LOREM_MATH.md §7.1).
+public struct UpdateWeights: Sendable {
+    public let mlp0: MLPWeights
+    public let norm0: LayerNormWeights
+    public let mlp1: MLPWeights
+    public let norm1: LayerNormWeights
+}
+
+/// e3x `Dense` without bias on an equivariant array: one [F_in, F_out] kernel per degree
+/// (LOREM_MATH.md §3).
+public struct EquivariantDenseWeights: Sendable {
+    public let perDegree: [DenseWeights]
+    public var maxDegree: Int { perDegree.count - 1 }
+    public var inputs: Int { perDegree[0].inputs }
+    public var outputs: Int { perDegree[0].outputs }
+}
+
+/// e3x `Tensor` (LOREM_MATH.md §4.2): per-path, per-feature weights W[l1,l2,l3,f] and the sparse
+/// coupling table of the surviving paths.
+public struct TensorWeights: Sendable {
+    public let maxDegree1: Int, maxDegree2: Int, maxDegree3: Int
+    public let features: Int
+    /// kernel[((l1·(L2+1) + l2)·(L3+1) + l3)·F + f], i.e. the flax kernel with its size-1 axes dropped.
+    public let kernel: [Double]
+    public let coupling: CouplingTable
+
+    @inlinable public func weightIndex(_ l1: Int, _ l2: Int, _ l3: Int) -> Int {
+        ((l1 * (maxDegree2 + 1) + l2) * (maxDegree3 + 1) + l3) * features
+    }
+}
+
+/// e3x `TensorDense`: Dense to 2·F_out, split in halves, Tensor of the halves (LOREM_MATH.md §4.3).
+public struct TensorDenseWeights: Sendable {
+    public let dense: EquivariantDenseWeights
+    public let tensor: TensorWeights
+    public var outputs: Int { tensor.features }
+}
+
+/// e3x `MessagePass`: filter Dense on the edge basis, Tensor(filter, source node) (LOREM_MATH.md §5).
+public struct MessagePassWeights: Sendable {
+    public let filter: EquivariantDenseWeights
+    public let tensor: TensorWeights
+}

@@ -1,0 +1,78 @@
+import LoremIO
+
+/// Looks up flax parameters by name and checks every shape against what the config implies, so a
+/// checkpoint that does not match its model.yaml fails at load with the offending name.
+struct ParameterReader {
+    let parameters: [String: ParamArray]
+    let file: String
+    /// flax stores everything under a top-level "params" collection; accept names with or without it.
+    private func lookup(_ name: String) -> ParamArray? {
+        parameters["params/" + name] ?? parameters[name]
+    }
+
+    func array(_ name: String, shape: [Int]) throws -> [Double] {
+        guard let a = lookup(name) else {
+            throw ModelError.badParameter(file: file, name: name, reason: "missing")
+        }
+        guard a.shape == shape else {
+            throw ModelError.badParameter(
+                file: file, name: name, reason: "shape \(a.shape), expected \(shape) from model.yaml")
+        }
+        return a.values
+    }
+
+    func dense(_ path: String, inputs: Int, outputs: Int, bias: Bool) throws -> DenseWeights {
+        DenseWeights(
+            inputs: inputs, outputs: outputs,
+            kernel: try array(path + "/kernel", shape: [inputs, outputs]),
+            bias: bias ? try array(path + "/bias", shape: [outputs]) : nil)
+    }
+
+    /// LOREM `MLP(features)`: `path/Dense_k`, all with bias.
+    func mlp(_ path: String, inputs: Int, features: [Int]) throws -> MLPWeights {
+        var layers: [DenseWeights] = []
+        var fin = inputs
+        for (k, f) in features.enumerated() {
+            layers.append(try dense("\(path)/Dense_\(k)", inputs: fin, outputs: f, bias: true))
+            fin = f
+        }
+        return MLPWeights(layers: layers)
+    }
+
+    func layerNorm(_ path: String, features: Int) throws -> LayerNormWeights {
+        LayerNormWeights(
+            scale: try array(path + "/scale", shape: [features]),
+            bias: try array(path + "/bias", shape: [features]))
+    }
+
+    func update(_ path: String, inputs: Int, features d: Int) throws -> UpdateWeights {
+        UpdateWeights(
+            mlp0: try mlp(path + "/MLP_0", inputs: inputs, features: [2 * d, d]),
+            norm0: try layerNorm(path + "/LayerNorm_0", features: d),
+            mlp1: try mlp(path + "/MLP_1", inputs: d, features: [2 * d, d]),
+            norm1: try layerNorm(path + "/LayerNorm_1", features: d))
+    }
+
+    /// e3x Dense: submodules "0+", "1-", "2+", … (parity-labelled degrees), no bias.
+    func equivariantDense(_ path: String, maxDegree: Int, inputs: Int, outputs: Int) throws -> EquivariantDenseWeights {
+        EquivariantDenseWeights(perDegree: try (0...maxDegree).map { l in
+            try dense("\(path)/\(l)\(l % 2 == 0 ? "+" : "-")", inputs: inputs, outputs: outputs, bias: false)
+        })
+    }
+
+    /// e3x Tensor: kernel of shape (1, L1+1, 1, L2+1, 1, L3+1, F).
+    func tensor(_ path: String, _ L1: Int, _ L2: Int, _ L3: Int, features: Int) throws -> TensorWeights {
+        let k = try array(path + "/kernel", shape: [1, L1 + 1, 1, L2 + 1, 1, L3 + 1, features])
+        return TensorWeights(
+            maxDegree1: L1, maxDegree2: L2, maxDegree3: L3, features: features, kernel: k,
+            coupling: CouplingTable(maxDegree1: L1, maxDegree2: L2, maxDegree3: L3))
+    }
+
+    func tensorDense(_ path: String, maxDegree L: Int, inputs: Int, outputs: Int, outputDegree: Int) throws
+        -> TensorDenseWeights
+    {
+        TensorDenseWeights(
+            dense: try equivariantDense(path + "/dense", maxDegree: L, inputs: inputs, outputs: 2 * outputs),
+            tensor: try tensor(path + "/tensor", L, L, outputDegree, features: outputs))
+    }
+}

@@ -1,0 +1,76 @@
+import LoremModel
+
+/// Steps 2–8 of `Lorem.__call__` (LOREM_MATH.md §7.2): species-pair radial coefficients, node
+/// initialisation, the first scalar and spherical updates, and the first energy term.
+struct InitialStage {
+    let w: InitialStageWeights
+    let config: LoremConfig
+    // Kept for the backward pass.
+    private var table = Matrix(zeros: 0, 0)  // RadialCoefficients_0 output per species pair
+    private var tableRow: [Int] = []         // species-pair row of each pair
+    private var coefficients = Matrix(zeros: 0, 0)
+    private var updateScalar = DenseOps.UpdateCache()
+    private var updateSpherical = DenseOps.UpdateCache()
+    private var halves: (SphericalArray, SphericalArray)? = nil
+    private var sphericalOut = SphericalArray(rows: 0, maxDegree: 0, features: 1)
+    private var energyCache = DenseOps.MLPCache()
+
+    init(weights: InitialStageWeights, config: LoremConfig) {
+        self.w = weights
+        self.config = config
+    }
+
+    /// Returns node scalars h, node spherical features A and per-atom energies.
+    mutating func forward(numbers: [Int], pairs: PairList, geometry g: PairGeometry) -> (Matrix, SphericalArray, [Double]) {
+        let (N, d, ns) = (numbers.count, config.numFeatures, config.numSpecies)
+        let species = Matrix(rows: N, cols: ns, data: numbers.flatMap { z in w.embedding[(z * ns)..<((z + 1) * ns)] })
+        // The first RadialCoefficients MLP sees only the two species embeddings, so it is
+        // evaluated once per distinct (Z_c, Z_o) pair (ARCHITECTURE.md, "done once").
+        var rowOf: [Int: Int] = [:], tableInputs: [Double] = []
+        tableRow = (0..<pairs.count).map { p in
+            let key = numbers[pairs.centers[p]] * 1000 + numbers[pairs.others[p]]
+            if let r = rowOf[key] { return r }
+            rowOf[key] = rowOf.count
+            tableInputs += Array(species.row(pairs.centers[p])) + Array(species.row(pairs.others[p]))
+            return rowOf.count - 1
+        }
+        table = DenseOps.mlp(Matrix(rows: rowOf.count, cols: 2 * ns, data: tableInputs), w.radial)
+        let e = PairOps.contractRadial(table, coefRow: tableRow, radial: g.radial, features: d)
+
+        let h0 = w.nodeInit.map { DenseOps.dense(species, $0) } ?? Matrix(zeros: N, d)
+        // Dense without bias commutes with the segment sum: sum first, then one Dense per atom.
+        let message = DenseOps.dense(PairOps.segmentSum(e, centers: pairs.centers, atoms: N), w.scalarMessage)
+        let h1 = DenseOps.update(h0, message, w.scalarUpdate, cache: &updateScalar)
+
+        coefficients = DenseOps.dense(e, w.coefficients)
+        let G = PairOps.edgeBasis(coefficients, harmonics: g.harmonics, maxDegree: config.maxDegree,
+                                  features: config.numSphericalFeatures)
+        let A0 = PairOps.segmentSum(G, centers: pairs.centers, atoms: N)
+        let (A1, hv) = EquivariantOps.tensorDense(A0, w.tensorDense)
+        halves = hv
+        sphericalOut = A1
+        let h2 = DenseOps.update(h1, EquivariantOps.normFeatures(A1), w.sphericalUpdate, cache: &updateSpherical)
+        let energy = DenseOps.mlp(h2, w.energy, cache: &energyCache).data
+        return (h2, A1, energy)
+    }
+
+    /// Backward from (h̄, Ā) of this stage's outputs, with Ē_i = 1. Adds into radial̄ and Ȳ.
+    func backward(hBar hIn: Matrix, aBar aIn: SphericalArray, pairs: PairList, geometry g: PairGeometry,
+                  radialBar: inout Matrix, harmonicsBar: inout Matrix) {
+        let N = hIn.rows
+        let hBar2 = hIn + DenseOps.mlpBackward(Matrix(rows: N, cols: 1, data: .init(repeating: 1, count: N)),
+                                              w.energy, cache: energyCache)
+        let (hBar1, normBar) = DenseOps.updateBackward(hBar2, w.sphericalUpdate, cache: updateSpherical)
+        var aBar1 = aIn
+        aBar1 += EquivariantOps.normFeaturesBackward(normBar, sphericalOut)
+        let aBar0 = EquivariantOps.tensorDenseBackward(aBar1, w.tensorDense, halves: halves!)
+        let (coefBar, yBar) = PairOps.edgeBasisBackward(
+            PairOps.gather(aBar0, pairs.centers), coefficients, harmonics: g.harmonics)
+        harmonicsBar += yBar
+        // h0 depends only on species: its cotangent stops here.
+        let (_, messageBar) = DenseOps.updateBackward(hBar1, w.scalarUpdate, cache: updateScalar)
+        let eBar = PairOps.gather(DenseOps.denseBackward(messageBar, w.scalarMessage), pairs.centers)
+            + DenseOps.denseBackward(coefBar, w.coefficients)
+        radialBar += PairOps.contractRadialBackwardRadial(eBar, table, coefRow: tableRow, kCount: g.radial.cols)
+    }
+}
