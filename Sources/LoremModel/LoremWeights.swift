@@ -50,8 +50,34 @@ public struct LoremWeights: Sendable {
     public let interactions: [InteractionWeights]
     public let longRange: LongRangeWeights?
 
-    public init(config c: LoremConfig, parameters: [String: ParamArray], file: String) throws {
-        let p = ParameterReader(parameters: parameters, file: file)
+    /// Weights from a decoded checkpoint (`file` names it in errors).
+    public init(config: LoremConfig, parameters: [String: ParamArray], file: String) throws {
+        try self.init(config: config, reader: ParameterReader(parameters: parameters, file: file))
+    }
+
+    /// Random weights for any config (tests and benchmarks): kernels ~ N(0, 1/fan_in), biases and
+    /// LayerNorm offsets ~ N(0, 0.1²), LayerNorm scales ~ 1 + N(0, 0.1²), embeddings ~ N(0, 1).
+    public static func random(config: LoremConfig, seed: UInt64) -> LoremWeights {
+        var rng = SplitMix64(seed: seed)
+        let reader = ParameterReader { name, shape in
+            let n = shape.reduce(1, *)
+            let leaf = name.split(separator: "/").last ?? ""
+            let fanIn = shape.count == 2 ? Double(shape[0]) : 1
+            return (0..<n).map { _ in
+                let z = rng.normal()
+                switch leaf {
+                case "embedding": return z
+                case "scale": return 1 + 0.1 * z
+                case "bias": return 0.1 * z
+                default: return shape.count == 7 ? z / 3 : z / fanIn.squareRoot()
+                }
+            }
+        }
+        // The reader cannot fail: every name is produced on demand.
+        return try! LoremWeights(config: config, reader: reader)
+    }
+
+    init(config c: LoremConfig, reader p: ParameterReader) throws {
         let (d, s, L, K) = (c.numFeatures, c.numSphericalFeatures, c.maxDegree, c.numRadial)
         var names = FlaxNamer()
         let initial = InitialStageWeights(

@@ -3,22 +3,30 @@ import LoremIO
 /// Looks up flax parameters by name and checks every shape against what the config implies, so a
 /// checkpoint that does not match its model.yaml fails at load with the offending name.
 struct ParameterReader {
-    let parameters: [String: ParamArray]
-    let file: String
-    /// flax stores everything under a top-level "params" collection; accept names with or without it.
-    private func lookup(_ name: String) -> ParamArray? {
-        parameters["params/" + name] ?? parameters[name]
+    /// Returns the values of the named array, which must have the given shape.
+    let fetch: (_ name: String, _ shape: [Int]) throws -> [Double]
+
+    /// Reads from a decoded checkpoint. flax stores everything under a top-level "params"
+    /// collection; names are accepted with or without it.
+    init(parameters: [String: ParamArray], file: String) {
+        fetch = { name, shape in
+            guard let a = parameters["params/" + name] ?? parameters[name] else {
+                throw ModelError.badParameter(file: file, name: name, reason: "missing")
+            }
+            guard a.shape == shape else {
+                throw ModelError.badParameter(
+                    file: file, name: name, reason: "shape \(a.shape), expected \(shape) from model.yaml")
+            }
+            return a.values
+        }
+    }
+
+    init(fetch: @escaping (_ name: String, _ shape: [Int]) throws -> [Double]) {
+        self.fetch = fetch
     }
 
     func array(_ name: String, shape: [Int]) throws -> [Double] {
-        guard let a = lookup(name) else {
-            throw ModelError.badParameter(file: file, name: name, reason: "missing")
-        }
-        guard a.shape == shape else {
-            throw ModelError.badParameter(
-                file: file, name: name, reason: "shape \(a.shape), expected \(shape) from model.yaml")
-        }
-        return a.values
+        try fetch(name, shape)
     }
 
     func dense(_ path: String, inputs: Int, outputs: Int, bias: Bool) throws -> DenseWeights {
