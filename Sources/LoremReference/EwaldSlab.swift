@@ -12,9 +12,10 @@ struct EwaldSlab: Sendable {
     init(axis: Int, cell: [SIMD3<Double>], positions: [SIMD3<Double>]) {
         self.axis = axis
         let n = cross(cell[(axis + 1) % 3], cell[(axis + 2) % 3])
-        normal = n / norm(n)
-        height = abs(dot(cell[axis], normal))
-        z = positions.map { dot($0, n / norm(n)) }
+        let unit = n / norm(n)
+        normal = unit
+        height = abs(dot(cell[axis], unit))
+        z = positions.map { dot($0, unit) }
     }
 
     /// The cell with h_κ shrunk to h_min = t + 1.5·L_max when it is longer along n̂ (never grown).
