@@ -48,7 +48,7 @@ public enum NeighborList {
         let n = positions.count
         guard n > 0 else { return PairList() }
         let grid = BinGrid(frame: frame, positions: positions, cutoff: cutoff)
-        guard grid.searchVolume <= 50_000_000 else {
+        guard grid.searchVolume <= BinGrid.maximumSearchVolume else {
             throw NeighborListError("cell is too thin for cutoff \(cutoff) (widths \(frame.widths))")
         }
         let h = Mat3(rows: cell)
@@ -111,7 +111,7 @@ private func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 
 private func floorMod(_ a: Int, _ b: Int) -> Int { a - b * floorDiv(a, b) }
 
 private func formatted(_ x: Double) -> String {
-    // Two significant decimals are what a user needs to find the offending atoms.
+    // Milliångström resolution is plenty to identify the offending atoms.
     let scaled = (x * 1000).rounded() / 1000
     return "\(scaled)"
 }

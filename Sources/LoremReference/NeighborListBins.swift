@@ -21,6 +21,9 @@ struct BinGrid {
     /// Number of bin offsets searched per atom; guards against absurdly thin cells (then
     /// `offsets` is left empty and the caller must reject the cell).
     let searchVolume: Int
+    /// Beyond this many bin offsets per atom the cell is rejected as too thin for the cutoff
+    /// (a width ~1/100 of the cutoff along every axis); it also bounds the offsets' memory.
+    static let maximumSearchVolume = 2_000_000
 
     init(frame: NeighborListFrame, positions: [SIMD3<Double>], cutoff: Double) {
         let n = positions.count
@@ -84,7 +87,7 @@ struct BinGrid {
         }
         var offsets: [SIMD3<Int>] = []
         let total = (2 * reach.x + 1) * (2 * reach.y + 1) * (2 * reach.z + 1)
-        if total <= 50_000_000 {
+        if total <= BinGrid.maximumSearchVolume {
             for dz in -reach.z...reach.z {
                 for dy in -reach.y...reach.y {
                     for dx in -reach.x...reach.x { offsets.append(SIMD3(dx, dy, dz)) }
