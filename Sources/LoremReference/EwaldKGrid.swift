@@ -1,0 +1,46 @@
+import Foundation
+
+/// The half-space reciprocal grid K⁺ of jax-pme's Ewald (LOREM_MATH.md §8.2, "k-grid").
+enum EwaldKGrid {
+    /// ns_A = ceil(|h_A| / λ) per cell row.
+    ///
+    /// Why Float32: lorem-jax builds the grid with numpy from the float32 cell, so |h_A| and the
+    /// division are float32 operations. Doing the same here gives the same integers even when
+    /// |h_A|/λ lands within float64-vs-float32 rounding of an integer.
+    static func sizes(cell: [SIMD3<Double>], wavelength: Double) -> SIMD3<Int> {
+        var ns = SIMD3<Int>.zero
+        for a in 0..<3 {
+            let v = SIMD3<Float>(Float(cell[a].x), Float(cell[a].y), Float(cell[a].z))
+            let length = (v * v).sum().squareRoot()
+            ns[a] = Int((length / Float(wavelength)).rounded(.up))
+        }
+        return ns
+    }
+
+    /// fftfreq(ns)·ns = {0, 1, …, ⌈ns/2⌉−1, −⌊ns/2⌋, …, −1}.
+    static func frequencies(_ ns: Int) -> [Int] {
+        let positive = (ns + 1) / 2
+        return (0..<ns).map { $0 < positive ? $0 : $0 - ns }
+    }
+
+    /// Integer triples of K⁺ in jax-pme's order (meshgrid 'ij', C-order over the fftfreq
+    /// orderings): n1>0, or n1=0 and n2>0, or n1=n2=0 and n3>0. The order only affects summation
+    /// rounding, but keeping it costs nothing.
+    static func halfSpace(_ ns: SIMD3<Int>) -> [SIMD3<Int>] {
+        var out: [SIMD3<Int>] = []
+        for n1 in frequencies(ns.x) {
+            for n2 in frequencies(ns.y) {
+                for n3 in frequencies(ns.z) where n1 > 0 || (n1 == 0 && (n2 > 0 || (n2 == 0 && n3 > 0))) {
+                    out.append(SIMD3(n1, n2, n3))
+                }
+            }
+        }
+        return out
+    }
+
+    /// Cartesian k = Σ_A n_A b_A with b_A = 2π (h⁻¹)ᵀ rows, i.e. 2π times the columns of h⁻¹.
+    static func vectors(_ triples: [SIMD3<Int>], inverseColumns: [SIMD3<Double>]) -> [SIMD3<Double>] {
+        let b = inverseColumns.map { 2 * Double.pi * $0 }
+        return triples.map { Double($0.x) * b[0] + Double($0.y) * b[1] + Double($0.z) * b[2] }
+    }
+}
