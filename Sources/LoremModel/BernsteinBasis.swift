@@ -24,6 +24,23 @@ public struct BernsteinBasis: Sendable {
         self.betaLower = bl.map(Double.init)
     }
 
+    /// The basis with β_k = ln C(n,k), i.e. exact binomial coefficients, for which the
+    /// custom derivative rule *is* the derivative: lets tests compare the whole reverse pass with
+    /// finite differences without the ~1e-6 mismatch the float32 tables build in.
+    public init(exactCount count: Int, cutoff: Double) {
+        precondition(count >= 2)
+        func table(_ n: Int) -> [Double] {
+            (0...n).map { (k: Int) -> Double in
+                let top: Double = lgamma(Double(n + 1))
+                return top - lgamma(Double(k + 1)) - lgamma(Double(n - k + 1))
+            }
+        }
+        self.count = count
+        self.cutoff = cutoff
+        self.beta = table(count - 1)
+        self.betaLower = table(count - 2)
+    }
+
     /// B_k(r/c), k = 0…count−1.
     public func values(_ r: Double) -> [Double] {
         Self.evaluate(x: r / cutoff, beta: beta)

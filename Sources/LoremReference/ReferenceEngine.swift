@@ -1,0 +1,100 @@
+import LoremIO
+import LoremModel
+
+/// What one evaluation produces. Energies exclude the elemental baseline (the caller adds it).
+public struct ReferenceResult: Sendable {
+    public var energy: Double
+    public var perAtomEnergies: [Double]
+    /// F_i = −∂E/∂R_i; nil when forces were not requested.
+    public var forces: [SIMD3<Double>]?
+    /// W[a][b] = Σ_i R_ia ∂E/∂R_ib + Σ_A h_Aa ∂E/∂h_Ab, lorem-jax's "stress" (LOREM_MATH.md §10.1),
+    /// not divided by the volume. Meaningful for 3D-periodic structures.
+    public var virial: [[Double]]?
+    /// Long-range charges Q[channel][atom] and potentials V[channel][atom] (empty without `lr`).
+    public var charges: [[Double]]
+    public var potentials: [[Double]]
+}
+
+/// The float64 CPU reference: every operation of `Lorem` written for clarity, with a
+/// hand-written reverse pass (one backward per forward; ARCHITECTURE.md) for forces and virial.
+public struct ReferenceEngine: Sendable {
+    public let config: LoremConfig
+    public let weights: LoremWeights
+    private let basis: BernsteinBasis
+    private let harmonics: SphericalHarmonics
+
+    public init(config: LoremConfig, weights: LoremWeights) throws {
+        try self.init(config: config, weights: weights,
+                      basis: BernsteinBasis(count: config.numRadial, cutoff: config.cutoff))
+    }
+
+    /// With an explicit radial basis (tests use the exact-binomial one, see `BernsteinBasis`).
+    init(config: LoremConfig, weights: LoremWeights, basis: BernsteinBasis) throws {
+        self.config = config
+        self.weights = weights
+        self.basis = basis
+        self.harmonics = SphericalHarmonics(maxDegree: config.maxDegree)
+    }
+
+    public func evaluate(_ s: Structure, forces wantForces: Bool = true) throws -> ReferenceResult {
+        for z in s.numbers where !(1..<100).contains(z) {
+            throw ReferenceError.unsupportedElement(z)
+        }
+        // Training-time neighbour list: r < cutoff exactly (LOREM_MATH.md §0).
+        let pairs = try NeighborList.build(positions: s.positions, cell: s.cell, pbc: s.pbc, cutoff: config.cutoff)
+        let geometry = PairGeometry(positions: s.positions, cell: s.cell, pairs: pairs, basis: basis, sh: harmonics)
+
+        var initial = InitialStage(weights: weights.initial, config: config)
+        var (h, A, energies) = initial.forward(numbers: s.numbers, pairs: pairs, geometry: geometry)
+        var interactions = weights.interactions.map { InteractionStage(weights: $0, config: config) }
+        for t in interactions.indices {
+            let (h2, A2, e) = interactions[t].forward(h: h, A: A, pairs: pairs, geometry: geometry)
+            (h, A) = (h2, A2)
+            for i in energies.indices { energies[i] += e[i] }
+        }
+        var longRange = weights.longRange.map { LongRangeStage(weights: $0, config: config) }
+        var ewald: EwaldSummation? = nil
+        if longRange != nil {
+            ewald = try EwaldSummation(positions: s.positions, cell: s.cell, pbc: s.pbc, cutoff: config.cutoff, pairs: pairs)
+            let (h2, e) = longRange!.forward(h: h, A: A, ewald: ewald!)
+            h = h2
+            for i in energies.indices { energies[i] += e[i] }
+        }
+        var result = ReferenceResult(
+            energy: energies.reduce(0, +), perAtomEnergies: energies, forces: nil, virial: nil,
+            charges: longRange?.charges ?? [], potentials: longRange?.potentials ?? [])
+        guard wantForces else { return result }
+
+        // Reverse pass: every energy head has Ē_i = 1; cotangents flow back stage by stage.
+        let N = s.count
+        var positionsBar = [SIMD3<Double>](repeating: .zero, count: N)
+        var virial = [[Double]](repeating: [0, 0, 0], count: 3)
+        var hBar = Matrix(zeros: N, config.numFeatures)
+        var aBar = SphericalArray(rows: N, maxDegree: config.maxDegree, features: config.numSphericalFeatures)
+        if let lr = longRange, let ew = ewald {
+            (hBar, aBar) = lr.backward(hBar: hBar, ewald: ew, positionsBar: &positionsBar, virial: &virial)
+        }
+        var radialBar = Matrix(zeros: pairs.count, config.numRadial)
+        var harmonicsBar = Matrix(zeros: pairs.count, config.sphericalCount)
+        for stage in interactions.reversed() {
+            (hBar, aBar) = stage.backward(hBar: hBar, aBar: aBar, pairs: pairs, geometry: geometry,
+                                          radialBar: &radialBar, harmonicsBar: &harmonicsBar)
+        }
+        initial.backward(hBar: hBar, aBar: aBar, pairs: pairs, geometry: geometry,
+                         radialBar: &radialBar, harmonicsBar: &harmonicsBar)
+        let g = geometry.pairVectorGradients(radialBar: radialBar, harmonicsBar: harmonicsBar)
+        scatterPairGradients(g, pairs: pairs, vectors: geometry.vectors, into: &positionsBar, virial: &virial)
+        result.forces = positionsBar.map { -$0 }
+        result.virial = virial
+        return result
+    }
+}
+
+public enum ReferenceError: Error, CustomStringConvertible, Equatable {
+    case unsupportedElement(Int)
+    public var description: String {
+        switch self {
+        case .unsupportedElement(let z): return "atomic number \(z) is outside the model's embedding table (1…99)"
+        }
+    }
+}
