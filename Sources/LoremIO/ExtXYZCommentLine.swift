@@ -1,6 +1,6 @@
 /// Splits an extxyz comment line into `key=value` pairs the way ASE does.
 ///
-/// Values may be bare words, double-quoted strings (with backslash escapes, so a quoted
+/// Values may be bare words, double- or single-quoted strings (with backslash escapes, so a quoted
 /// value can hold spaces and quotes) or bracketed lists `{...}` / `[...]`. A key without
 /// `=` is a flag meaning `True`. Spaces around `=` are tolerated because hand-written
 /// files contain them. Keys are case-sensitive.
@@ -68,7 +68,7 @@ enum ExtXYZCommentLine {
         /// Reads a quoted string, a bracketed list, or a bare word.
         mutating func token(stopAtEquals: Bool) throws(LineProblem) -> RawValue {
             switch peek {
-            case "\"": return .text(try quoted())
+            case "\"", "'": return .text(try quoted())
             case "{" where !stopAtEquals, "[" where !stopAtEquals: return .bracketed(try bracketed())
             default: return .text(bare(stopAtEquals: stopAtEquals))
             }
@@ -85,12 +85,13 @@ enum ExtXYZCommentLine {
 
         private mutating func quoted() throws(LineProblem) -> String {
             let start = position
+            let quote = chars[position]
             advance()  // opening quote
             var text = ""
             while let c = peek {
                 advance()
                 switch c {
-                case "\"":
+                case quote:
                     return text
                 case "\\":
                     guard let escaped = peek else { break }

@@ -34,7 +34,7 @@ enum ExtXYZFormatter {
         let specs = ["species:S:1", "pos:R:3"] + s.arrays.map { "\($0.name):\(typeCode($0.values)):\($0.width)" }
         fields.append("Properties=" + specs.joined(separator: ":"))
         for entry in s.info {
-            fields.append("\(key(entry.key))=\(value(entry.value))")
+            fields.append("\(key(entry.key))=\(value(Self.asASEMatrix(entry)))")
         }
         fields.append("pbc=\"\(s.pbc.map { $0 ? "T" : "F" }.joined(separator: " "))\"")
         out += fields.joined(separator: " ") + "\n"
@@ -88,6 +88,19 @@ enum ExtXYZFormatter {
     }
 
     static func real(_ x: Double) -> String { x.description }
+
+    /// ASE reads `stress` and `virial` only as 9-value 3×3 matrices and rejects the file
+    /// otherwise, so a Voigt-6 value is expanded (as ASE's own writer does).
+    static let matrixKeys: Set<String> = ["stress", "virial"]
+
+    private static func asASEMatrix(_ entry: InfoEntry) -> InfoValue {
+        guard matrixKeys.contains(entry.key) else { return entry.value }
+        switch entry.value {
+        case .doubles(let v) where v.count == 6: return .doubles(Structure.fullMatrix(voigt: v))
+        case .ints(let v) where v.count == 6: return .doubles(Structure.fullMatrix(voigt: v.map(Double.init)))
+        default: return entry.value
+        }
+    }
 
     private static func typeCode(_ values: AtomColumn.Values) -> String {
         switch values {

@@ -26,6 +26,11 @@ enum ExtXYZScalars {
         Substring(text).split(whereSeparator: { $0.isWhitespace })
     }
 
+    /// Items of a number list; ASE separates them by whitespace or commas.
+    static func listItems(_ text: some StringProtocol) -> [Substring] {
+        Substring(text).split(whereSeparator: { $0.isWhitespace || $0 == "," })
+    }
+
     /// The typed meaning of a comment-line value, following ASE: one word becomes an int,
     /// float or bool if it parses as one; several words become a number list if they all
     /// parse; anything else stays a string. A bare key is the flag `True`.
@@ -37,17 +42,16 @@ enum ExtXYZScalars {
         case .text(let t):
             text = t
         case .bracketed(let t):
-            // `[1, 2, 3]` and `{1 2 3}` are lists; commas are separators.
-            let list = t.replacingCommas()
-            let items = words(list)
-            if items.count > 1 || !items.isEmpty && (int(items[0]) != nil || double(items[0]) != nil) {
+            // `[1, 2, 3]` and `{1 2 3}` are lists.
+            let items = listItems(t)
+            if !items.isEmpty {
                 if let ints = allInts(items) { return .ints(ints) }
                 if let doubles = allDoubles(items) { return .doubles(doubles) }
             }
             return .string(t)
         }
-        let items = words(text)
-        if items.count == 1 {
+        let items = listItems(text)
+        if items.count == 1 && words(text).count == 1 {
             if let i = int(items[0]) { return .int(i) }
             if let d = double(items[0]) { return .double(d) }
             if let b = bool(items[0]) { return .bool(b) }
@@ -76,11 +80,5 @@ enum ExtXYZScalars {
             out.append(v)
         }
         return out
-    }
-}
-
-extension String {
-    fileprivate func replacingCommas() -> String {
-        String(map { $0 == "," ? " " : $0 })
     }
 }

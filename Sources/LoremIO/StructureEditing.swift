@@ -53,8 +53,11 @@ extension Structure {
 
     /// Stores calculator results under the keys ASE's extxyz reader turns into a
     /// SinglePointCalculator: info `energy` (eV), column `forces` (eV/Å, R:3) and info
-    /// `stress` as Voigt `xx yy zz yz xz xy` (eV/Å³; a row-major
-    /// 3×3 matrix of 9 values is also accepted by ASE). Nil arguments leave entries untouched.
+    /// `stress` (eV/Å³). Nil arguments leave entries untouched.
+    ///
+    /// `stress` is given in Voigt order `xx yy zz yz xz xy` (or as 9 row-major values) but
+    /// stored as the full 3×3 matrix: ASE's extxyz reader insists on 9 values for `stress`
+    /// (it raises on 6) and converts them back to Voigt for `get_stress()`.
     public mutating func setCalculatorResults(
         energy: Double? = nil, forces: [SIMD3<Double>]? = nil, stress: [Double]? = nil
     ) {
@@ -62,8 +65,32 @@ extension Structure {
         if let forces { setColumn(name: "forces", values: .real(forces.map { [$0.x, $0.y, $0.z] })) }
         if let stress {
             precondition(stress.count == 6 || stress.count == 9, "stress must be Voigt-6 or a 3x3 matrix")
-            setInfo(key: "stress", value: .doubles(stress))
+            setInfo(key: "stress", value: .doubles(stress.count == 6 ? Self.fullMatrix(voigt: stress) : stress))
         }
+    }
+
+    /// The `stress` info entry in Voigt order `xx yy zz yz xz xy`, whether the file stored
+    /// 6 values or a 3×3 matrix (ASE writes the latter).
+    public var stressVoigt: [Double]? {
+        let values: [Double]
+        switch info(named: "stress") {
+        case .doubles(let v)?: values = v
+        case .ints(let v)?: values = v.map(Double.init)
+        default: return nil
+        }
+        switch values.count {
+        case 6: return values
+        // Symmetric, so row- vs column-major (ASE uses Fortran order) does not matter.
+        case 9: return [values[0], values[4], values[8], values[5], values[2], values[1]]
+        default: return nil
+        }
+    }
+
+    /// Symmetric 3×3 matrix (9 values) from Voigt `xx yy zz yz xz xy`.
+    static func fullMatrix(voigt v: [Double]) -> [Double] {
+        [v[0], v[5], v[4],
+         v[5], v[1], v[3],
+         v[4], v[3], v[2]]
     }
 }
 

@@ -6,7 +6,7 @@ final class ExtXYZParsingTests: XCTestCase {
     /// SinglePointCalculator, followed by a molecule frame.
     let aseStyle = """
         2
-        Lattice="5.0 0.0 0.0 0.0 5.0 0.0 0.0 0.0 5.0" Properties=species:S:1:pos:R:3:forces:R:3 energy=-1.5 stress="0.1 0.2 0.3 0.4 0.5 0.6" free_energy=-1.5 pbc="T T T"
+        Lattice="5.0 0.0 0.0 0.0 5.0 0.0 0.0 0.0 5.0" Properties=species:S:1:pos:R:3:forces:R:3 energy=-1.5 stress="0.1 0.6 0.5 0.6 0.2 0.4 0.5 0.4 0.3" free_energy=-1.5 pbc="T T T"
         Na       0.00000000       0.00000000       0.00000000       0.01000000      -0.02000000       0.03000000
         Cl       2.50000000       2.50000000       2.50000000      -0.01000000       0.02000000      -0.03000000
         3
@@ -26,7 +26,8 @@ final class ExtXYZParsingTests: XCTestCase {
         XCTAssertEqual(nacl.pbc, [true, true, true])
         XCTAssertEqual(nacl.positions[1], SIMD3(2.5, 2.5, 2.5))
         XCTAssertEqual(nacl.info(named: "energy"), .double(-1.5))
-        XCTAssertEqual(nacl.info(named: "stress"), .doubles([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]))
+        XCTAssertEqual(nacl.info(named: "stress"), .doubles([0.1, 0.6, 0.5, 0.6, 0.2, 0.4, 0.5, 0.4, 0.3]))
+        XCTAssertEqual(nacl.stressVoigt, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
         XCTAssertEqual(nacl.info.map(\.key), ["energy", "stress", "free_energy"])
         XCTAssertEqual(nacl.realColumn(named: "forces"), [[0.01, -0.02, 0.03], [-0.01, 0.02, -0.03]])
         XCTAssertEqual(frames[1].numbers, [8, 1, 1])
@@ -37,7 +38,7 @@ final class ExtXYZParsingTests: XCTestCase {
     func testQuotedAndTypedInfoValues() throws {
         let text = """
             1
-            a=1 b=2.5 c=T d=False e="hello world" f="1 2 3" g="1.5 2 3" h={4 5 6} i=[1.0, 2.0] flag k = 7 esc="say \\"hi\\"" s=word Lattice="1 0 0 0 1 0 0 0 1"
+            a=1 b=2.5 c=T d=False e="hello world" f="1 2 3" g="1.5 2 3" h={4 5 6} i=[1.0, 2.0] flag k = 7 esc="say \\"hi\\"" s=word q='single quoted' c1="1,2,3" Lattice="1 0 0 0 1 0 0 0 1"
             H 0 0 0
             """
         let s = try ExtXYZ.read(string: text)[0]
@@ -54,6 +55,8 @@ final class ExtXYZParsingTests: XCTestCase {
         XCTAssertEqual(s.info(named: "k"), .int(7))
         XCTAssertEqual(s.info(named: "esc"), .string("say \"hi\""))
         XCTAssertEqual(s.info(named: "s"), .string("word"))
+        XCTAssertEqual(s.info(named: "q"), .string("single quoted"))
+        XCTAssertEqual(s.info(named: "c1"), .ints([1, 2, 3]))
         // Lattice without pbc means periodic, as in ASE; Lattice is not kept in info.
         XCTAssertEqual(s.pbc, [true, true, true])
         XCTAssertNil(s.info(named: "Lattice"))

@@ -57,11 +57,19 @@ final class ExtXYZRoundTripTests: XCTestCase {
             "Properties=species:S:1:pos:R:3:tag_int:I:1:fixed:L:3:label:S:1:forces:R:3 "))
         XCTAssertTrue(lines[1].contains("config_type=\"bulk diamond\""))
         XCTAssertTrue(lines[1].contains("energy=-10.1234567890123"), String(lines[1]))
-        XCTAssertTrue(lines[1].contains("stress=\"0.01 0.02 0.03 0.001 0.002 0.003\""))
+        // ASE only reads stress as a 9-value matrix.
+        XCTAssertTrue(lines[1].contains("stress=\"0.01 0.003 0.002 0.003 0.02 0.001 0.002 0.001 0.03\""), String(lines[1]))
         XCTAssertTrue(lines[1].hasSuffix("pbc=\"T T T\""))
         XCTAssertEqual(lines[2], "Si 0.0 0.0 0.0 1 T F T a 0.1 -0.2 0.3")
         // Molecule: no Lattice, but pbc is written as ASE does.
         XCTAssertEqual(lines[10], "Properties=species:S:1:pos:R:3 energy=-14.2 pbc=\"F F F\"")
+    }
+
+    func testVoigtStressInfoIsWrittenAsMatrix() throws {
+        let s = Structure(numbers: [1], positions: [.zero], info: [InfoEntry(key: "stress", value: .doubles([1, 2, 3, 4, 5, 6]))])
+        let text = try ExtXYZ.format([s])
+        XCTAssertTrue(text.contains("stress=\"1.0 6.0 5.0 6.0 2.0 4.0 5.0 4.0 3.0\""), text)
+        XCTAssertEqual(try ExtXYZ.read(string: text)[0].stressVoigt, [1, 2, 3, 4, 5, 6])
     }
 
     func testWriteIsAtomicAndLeavesNoTemporaryFiles() throws {
@@ -90,6 +98,8 @@ final class ExtXYZRoundTripTests: XCTestCase {
             arrays: [AtomColumn(name: "forces", width: 3, values: .real([[0, 0, 0]])),
                      AtomColumn(name: "q", width: 1, values: .real([[0.5]]))])
         s.setCalculatorResults(energy: -3, forces: [SIMD3(1, 2, 3)], stress: [1, 2, 3, 4, 5, 6])
+        XCTAssertEqual(s.info(named: "stress"), .doubles([1, 6, 5, 6, 2, 4, 5, 4, 3]))
+        XCTAssertEqual(s.stressVoigt, [1, 2, 3, 4, 5, 6])
         XCTAssertEqual(s.info.map(\.key), ["a", "energy", "b", "stress"])
         XCTAssertEqual(s.info(named: "energy"), .double(-3))
         XCTAssertEqual(s.arrays.map(\.name), ["forces", "q"])
