@@ -4,7 +4,7 @@
 /// LOREM_MATH.md §0), `pbc` flags each of those vectors as periodic, positions are in Å.
 /// Everything the model does not use (extra per-atom columns, per-frame info) is kept
 /// verbatim so `predict` can write it back unchanged.
-public struct Structure: Sendable {
+public struct Structure: Sendable, Equatable {
     /// Atomic numbers Z_i.
     public var numbers: [Int]
     /// Cartesian positions R_i in Å.
