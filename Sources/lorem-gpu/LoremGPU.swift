@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct LoremGPU: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lorem-gpu",
+        abstract: "Run LOREM machine-learning interatomic potentials trained with lorem-train.",
+        version: "0.1.0",
+        subcommands: [Predict.self],
+        defaultSubcommand: nil)
+}

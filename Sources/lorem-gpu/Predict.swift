@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import LoremIO
+import LoremModel
+import LoremReference
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Predict energies, forces (and stress) for every frame of an extxyz file.",
+        discussion: """
+            Writes extxyz that ase.io.read understands: info `energy` (eV), column `forces` (eV/Å),
+            and with --stress, info `stress` (Voigt xx yy zz yz xz xy, eV/Å³, ASE's sign) for
+            3D-periodic frames. Energies include the checkpoint's elemental baseline, as
+            lorem-jax's calculator reports them. If the input frames carry `energy`/`forces`,
+            their MAE/RMSE against the prediction is printed at the end.
+            """)
+
+    @Option(name: .long, help: "lorem-train checkpoint folder (containing model/) or the model/ folder itself.")
+    var model: String
+
+    @Option(name: .long, help: "Engine: 'reference' (float64 CPU).")
+    var device: String = "reference"
+
+    @Flag(name: .long, help: "Also compute the stress of 3D-periodic frames.")
+    var stress = false
+
+    @Flag(name: .shortAndLong, help: "No progress line on stderr.")
+    var quiet = false
+
+    @Argument(help: "Input structures (extxyz or xyz, one or more frames).")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "Output extxyz file (written only when every frame succeeded).")
+    var output: String
+
+    func validate() throws {
+        guard device == "reference" else {
+            throw ValidationError("unknown device '\(device)': this build has 'reference' only")
+        }
+    }
+
+    func run() throws {
+        // Errors propagate to ArgumentParser, which prints their description and exits non-zero;
+        // nothing is written unless every frame succeeded.
+        let trained = try TrainedModel.load(path: model)
+        let engine = try ReferenceEngine(config: trained.config, weights: trained.weights)
+        let frames = try ExtXYZ.read(path: input)
+        let predictor = Predictor(model: trained, engine: engine, computeStress: stress)
+        var progress = Progress(total: frames.count, enabled: !quiet)
+        var summary = ReferenceComparison()
+        var out: [Structure] = []
+        for (index, frame) in frames.enumerated() {
+            let predicted = try predictor.predict(frame, index: index, file: input)
+            summary.add(reference: frame, prediction: predicted)
+            out.append(predicted)
+            progress.step(index + 1)
+        }
+        progress.finish()
+        try ExtXYZ.write(out, to: output)
+        if let report = summary.report() { print(report) }
+    }
+}

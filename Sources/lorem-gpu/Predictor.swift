@@ -1,0 +1,56 @@
+import Foundation
+import LoremIO
+import LoremModel
+import LoremReference
+
+/// Turns one input frame into one output frame: checks the elements against the model, runs the
+/// engine, adds the elemental baseline and converts the virial to ASE's stress.
+struct Predictor {
+    let model: TrainedModel
+    let engine: ReferenceEngine
+    let computeStress: Bool
+
+    func predict(_ s: Structure, index: Int, file: String) throws -> Structure {
+        for z in Set(s.numbers).sorted() where model.baseline[z] == nil {
+            throw PredictError(file: file, frame: index, reason:
+                "element \(Elements.symbol(for: z) ?? "Z=\(z)") is not in the model's baseline (the model knows \(model.knownElements))")
+        }
+        let result: ReferenceResult
+        do {
+            result = try engine.evaluate(s, forces: true)
+        } catch {
+            throw PredictError(file: file, frame: index, reason: "\(error)")
+        }
+        let offset = s.numbers.reduce(0.0) { $0 + model.baseline[$1]! }
+        var out = s
+        // Reference values in the input are kept under ref_* so ASE does not mistake them for ours.
+        for key in ["energy", "stress"] {
+            if let v = out.removeInfo(key: key) { out.setInfo(key: "ref_" + key, value: v) }
+        }
+        if var f = out.removeColumn(name: "forces") {
+            f.name = "ref_forces"
+            out.setColumn(f)
+        }
+        var stress: [Double]? = nil
+        if computeStress && s.periodicDimensions == 3, let w = result.virial {
+            stress = Self.voigtStress(virial: w, cell: s.cell)
+        }
+        out.setCalculatorResults(energy: result.energy + offset, forces: result.forces, stress: stress)
+        return out
+    }
+
+    /// ASE stress = (1/V)·∂E/∂ε = W/V in Voigt order xx yy zz yz xz xy (LOREM_MATH.md §10.1).
+    static func voigtStress(virial w: [[Double]], cell h: [SIMD3<Double>]) -> [Double] {
+        let c = SIMD3(h[1].y * h[2].z - h[1].z * h[2].y, h[1].z * h[2].x - h[1].x * h[2].z, h[1].x * h[2].y - h[1].y * h[2].x)
+        let volume = abs((h[0] * c).sum())
+        return [w[0][0], w[1][1], w[2][2], 0.5 * (w[1][2] + w[2][1]), 0.5 * (w[0][2] + w[2][0]), 0.5 * (w[0][1] + w[1][0])]
+            .map { $0 / volume }
+    }
+}
+
+struct PredictError: Error, CustomStringConvertible {
+    let file: String
+    let frame: Int
+    let reason: String
+    var description: String { "\(file), frame \(frame): \(reason)" }
+}
