@@ -30,5 +30,6 @@ let package = Package(
         .testTarget(
             name: "LoremReferenceTests", dependencies: ["LoremReference", "LoremModel", "LoremIO"],
             path: "Tests/LoremReferenceTests"),
+        .testTarget(name: "LoremGPUTests", dependencies: ["lorem-gpu", "LoremIO"], path: "Tests/LoremGPUTests"),
     ]
 )

@@ -1,0 +1,108 @@
+import Foundation
+import XCTest
+import LoremIO
+@testable import lorem_gpu
+
+/// The `predict` command end to end on a committed lorem-jax checkpoint: output that ASE's
+/// conventions accept, the baseline added, reference values kept and compared, and clean
+/// failures that leave no output behind.
+final class PredictCommandTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let model = root.appendingPathComponent("Tests/Fixtures/models/mp1_L2").path
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("lorem-gpu-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func write(_ text: String, _ name: String) throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func run(_ args: [String]) throws {
+        var command = try Predict.parseAsRoot(["--model", Self.model, "-q"] + args) as! Predict
+        try command.run()
+    }
+
+    let twoFrames = """
+        2
+        Lattice="4.0 0.0 0.0 0.3 4.2 0.0 0.0 0.0 4.4" Properties=species:S:1:pos:R:3:forces:R:3 energy=-20.5 tag=7 pbc="T T T"
+        Na 0.1 0.2 0.3 0.5 0.0 0.0
+        Cl 2.1 1.9 2.05 -0.5 0.0 0.0
+        3
+        Properties=species:S:1:pos:R:3 note=water
+        O 0.0 0.0 0.0
+        H 0.96 0.0 0.0
+        H -0.24 0.93 0.0
+        """
+
+    func testPredictWritesEnergiesForcesStressAndKeepsInput() throws {
+        let input = try write(twoFrames, "in.xyz")
+        let output = dir.appendingPathComponent("out.xyz").path
+        try run([input, "-o", output, "--stress"])
+        let frames = try ExtXYZ.read(path: output)
+        XCTAssertEqual(frames.count, 2)
+        XCTAssertEqual(frames[0].info(named: "tag"), .int(7))
+        XCTAssertEqual(frames[0].info(named: "ref_energy")?.asDouble, -20.5)
+        XCTAssertNotNil(frames[0].realColumn(named: "ref_forces"))
+        XCTAssertNotNil(frames[0].stressVoigt)
+        XCTAssertNil(frames[1].stressVoigt, "no stress for a molecule")
+        for f in frames {
+            let forces = try XCTUnwrap(f.realColumn(named: "forces"))
+            let total = forces.reduce([0.0, 0, 0]) { [$0[0] + $1[0], $0[1] + $1[1], $0[2] + $1[2]] }
+            for t in total { XCTAssertEqual(t, 0, accuracy: 1e-9) }
+            XCTAssertNotNil(f.info(named: "energy")?.asDouble)
+        }
+    }
+
+    func testUnknownElementNamesElementAndFrameAndWritesNothing() throws {
+        let input = try write(twoFrames.replacingOccurrences(of: "H -0.24", with: "Fe -0.24"), "in.xyz")
+        let output = dir.appendingPathComponent("out.xyz").path
+        XCTAssertThrowsError(try run([input, "-o", output])) { e in
+            let text = "\(e)"
+            XCTAssertTrue(text.contains("Fe") && text.contains("frame 1") && text.contains("in.xyz"), text)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+    }
+
+    func testOverlappingAtomsAreAnError() throws {
+        let input = try write(twoFrames.replacingOccurrences(of: "H 0.96 0.0 0.0", with: "H 0.01 0.0 0.0"), "in.xyz")
+        let output = dir.appendingPathComponent("out.xyz").path
+        XCTAssertThrowsError(try run([input, "-o", output])) { e in
+            let text = "\(e)"
+            XCTAssertTrue(text.contains("frame 1") && text.contains("apart"), text)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+    }
+
+    func testMissingModelIsAClearError() throws {
+        let input = try write(twoFrames, "in.xyz")
+        var command = try Predict.parseAsRoot(["--model", dir.appendingPathComponent("nope").path, input, "-o", "x.xyz"]) as! Predict
+        XCTAssertThrowsError(try command.run()) { e in XCTAssertTrue("\(e)".contains("nope"), "\(e)") }
+    }
+
+    func testComparisonAgainstReferenceValues() throws {
+        var c = ReferenceComparison()
+        var ref = Structure(numbers: [1, 1], positions: [.zero, SIMD3(0, 0, 1)])
+        ref.setInfo(key: "energy", value: .double(-1.0))
+        var pred = ref
+        pred.setInfo(key: "energy", value: .double(-1.5))
+        c.add(reference: ref, prediction: pred)
+        let report = try XCTUnwrap(c.report())
+        XCTAssertTrue(report.contains("MAE 0.5 eV"), report)
+        XCTAssertTrue(report.contains("MAE 0.25 eV"), report)  // per atom
+    }
+
+    /// ASE's stress: W/V in Voigt order with symmetrised off-diagonals.
+    func testVoigtStress() {
+        let w = [[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]
+        let cell = [SIMD3(2.0, 0, 0), SIMD3(0, 2.0, 0), SIMD3(0, 0, 2.0)]
+        XCTAssertEqual(Predictor.voigtStress(virial: w, cell: cell), [1, 5, 9, 7, 5, 3].map { $0 / 8 })
+    }
+}
