@@ -2,7 +2,7 @@ import Foundation
 
 /// A small deterministic generator (SplitMix64 with Box–Muller normals) so random models are the
 /// same on every machine and run.
-public struct SplitMix64: Sendable {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
 
@@ -20,5 +20,14 @@ public struct SplitMix64: Sendable {
     public mutating func normal() -> Double {
         let u1 = max(uniform(), .leastNormalMagnitude), u2 = uniform()
         return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
+    }
+
+    /// n normal deviates times `scale`.
+    public mutating func normals(_ n: Int, scale: Double = 1) -> [Double] { (0..<n).map { _ in scale * normal() } }
+
+    /// A uniformly distributed unit vector.
+    public mutating func unitVector() -> SIMD3<Double> {
+        let v = SIMD3(normal(), normal(), normal())
+        return v / (v * v).sum().squareRoot()
     }
 }

@@ -14,16 +14,14 @@ struct PairGeometry {
     init(positions: [SIMD3<Double>], cell: [SIMD3<Double>], pairs: PairList,
          basis: BernsteinBasis, sh: SphericalHarmonics) {
         let P = pairs.count, K = basis.count, S = sh.count
-        var vectors = [SIMD3<Double>](), distances = [Double](), directions = [SIMD3<Double>]()
-        vectors.reserveCapacity(P)
+        let vectors = pairs.vectors(positions: positions, cell: cell)
+        var distances = [Double](), directions = [SIMD3<Double>]()
         var radial = Matrix(zeros: P, K), dRadial = Matrix(zeros: P, K), Y = Matrix(zeros: P, S)
         var dY = [SIMD3<Double>](repeating: .zero, count: P * S)
         for p in 0..<P {
-            let s = pairs.shifts[p]
-            let v = positions[pairs.others[p]] - positions[pairs.centers[p]] + s.x * cell[0] + s.y * cell[1] + s.z * cell[2]
+            let v = vectors[p]
             let r = (v * v).sum().squareRoot()
             let u = v / r
-            vectors.append(v)
             distances.append(r)
             directions.append(u)
             let fc = CosineCutoff.value(r, cutoff: basis.cutoff)

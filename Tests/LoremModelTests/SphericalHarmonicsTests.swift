@@ -15,7 +15,7 @@ final class SphericalHarmonicsTests: XCTestCase {
     /// Σ_m Y_l^m(u)² = 1 for every unit u and every l ≤ 8.
     func testRacahNormalization() {
         let sh = SphericalHarmonics(maxDegree: 8)
-        var rng = SplitMix(seed: 3)
+        var rng = SplitMix64(seed: 3)
         for _ in 0..<20 {
             let u = rng.unitVector()
             let y = sh.values(u)
@@ -29,7 +29,7 @@ final class SphericalHarmonicsTests: XCTestCase {
     /// Tangential gradient against central differences along the sphere.
     func testGradientMatchesFiniteDifferences() {
         let sh = SphericalHarmonics(maxDegree: 6)
-        var rng = SplitMix(seed: 5)
+        var rng = SplitMix64(seed: 5)
         for _ in 0..<5 {
             let u = rng.unitVector()
             let (_, g) = sh.valuesAndGradients(u)
@@ -52,27 +52,5 @@ final class SphericalHarmonicsTests: XCTestCase {
         XCTAssertEqual(SphericalLayout.index(l: 2, m: 0), 8)
         XCTAssertEqual(SphericalLayout.index(l: 3, m: -3), 10)
         XCTAssertEqual(SphericalLayout.degrees(maxDegree: 2), [0, 1, 1, 1, 2, 2, 2, 2, 2])
-    }
-}
-
-/// Deterministic test randomness (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func normal() -> Double {
-        let u1 = max(uniform(), 1e-300), u2 = uniform()
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-    }
-    mutating func unitVector() -> SIMD3<Double> {
-        let v = SIMD3(normal(), normal(), normal())
-        return v / (v * v).sum().squareRoot()
     }
 }

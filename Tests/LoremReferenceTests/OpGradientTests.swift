@@ -5,7 +5,7 @@ import XCTest
 /// Every hand-written backward against central finite differences of its forward, on random
 /// inputs and weights: the pullback of a random cotangent ȳ must equal ∂(ȳ·f(x))/∂x.
 final class OpGradientTests: XCTestCase {
-    var rng = TestRandom(seed: 11)
+    var rng = SplitMix64(seed: 11)
 
     func randomDense(_ i: Int, _ o: Int, bias: Bool) -> DenseWeights {
         DenseWeights(inputs: i, outputs: o, kernel: rng.normals(i * o, scale: 0.5), bias: bias ? rng.normals(o, scale: 0.3) : nil)
@@ -137,23 +137,4 @@ final class OpGradientTests: XCTestCase {
         checkGradient(nodes.data, cotangent: zBar, { v in
             var nn = nodes; nn.data = v; return EquivariantOps.tensor(filt, nn, w, yRows: src).data }, nBar.data)
     }
-}
-
-/// Deterministic randomness for tests (SplitMix64 + Box–Muller).
-struct TestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func normal() -> Double {
-        let u1 = max(uniform(), 1e-300), u2 = uniform()
-        return (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
-    }
-    mutating func normals(_ n: Int, scale: Double) -> [Double] { (0..<n).map { _ in scale * normal() } }
 }
