@@ -8,11 +8,7 @@ struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predict energies, forces (and stress) for every frame of an extxyz file.",
         discussion: """
-            Writes extxyz that ase.io.read understands: info `energy` (eV), column `forces` (eV/Å),
-            and with --stress, info `stress` (Voigt xx yy zz yz xz xy, eV/Å³, ASE's sign) for
-            3D-periodic frames. Energies include the checkpoint's elemental baseline, as
-            lorem-jax's calculator reports them. If the input frames carry `energy`/`forces`,
-            their MAE/RMSE against the prediction is printed at the end.
+            Writes extxyz that ase.io.read understands: info `energy` (eV), column `forces` (eV/Å) and, with --stress, info `stress` (eV/Å³, ASE's sign convention) for 3D-periodic frames. Energies include the checkpoint's elemental baseline, as lorem-jax's calculator reports them. Input values under `energy`, `forces` or `stress` are kept as `ref_energy`, `ref_forces`, `ref_stress`, and their MAE/RMSE against the prediction is printed at the end.
             """)
 
     @Option(name: .long, help: "lorem-train checkpoint folder (containing model/) or the model/ folder itself.")
@@ -57,6 +53,19 @@ struct Predict: ParsableCommand {
         }
         progress.finish()
         try ExtXYZ.write(out, to: output)
+        if !quiet { print(Self.energyTable(out), terminator: "") }
         if let report = summary.report() { print(report) }
+        if !quiet { FileHandle.standardError.write("wrote \(out.count) frame(s) to \(output)\n".data(using: .utf8)!) }
+    }
+
+    /// One line per frame (the first 20) so a short run shows its result on the terminal.
+    static func energyTable(_ frames: [Structure], limit: Int = 20) -> String {
+        var text = ""
+        for (k, f) in frames.prefix(limit).enumerated() {
+            let e = f.info(named: "energy")?.asDouble ?? .nan
+            text += "frame \(k): \(f.count) atoms  energy \(String(format: "%.6f", e)) eV\n"
+        }
+        if frames.count > limit { text += "… \(frames.count - limit) more frame(s) in the output file\n" }
+        return text
     }
 }
