@@ -77,6 +77,7 @@ extension EwaldSummation {
     private func addReciprocalGradient(
         _ q: [[Double]], _ vbar: [[Double]], _ grad: inout [SIMD3<Double>], _ virial: inout [SIMD3<Double>]
     ) {
+        if let pme { return pme.addGradient(q, vbar, &grad, &virial) }
         let n = positions.count
         let sigma2 = smearing * smearing
         var c = [Double](repeating: 0, count: n), s = c, t = c

@@ -48,6 +48,7 @@ extension EwaldSummation {
     /// ½ (1/V) Σ_{K⁺} G(k) (cos(k·R_i) C_k + sin(k·R_i) S_k), one k at a time so that no
     /// atoms × k-vectors matrix is ever stored.
     func reciprocalPotentials(_ q: [[Double]]) -> [[Double]] {
+        if let pme { return pme.potentials(q) }
         let n = positions.count
         var v = q.map { [Double](repeating: 0, count: $0.count) }
         var c = [Double](repeating: 0, count: n), s = c

@@ -47,16 +47,21 @@ public struct EwaldSummation: Sendable {
     let kVectors: [SIMD3<Double>]
     /// G(k) = 2·4π exp(−σ²k²/2)/k², the factor 2 being the half-space weight.
     let kernel: [Double]
+    /// Set when the reciprocal sum is evaluated by PME instead of the exact k-sum.
+    let pme: PMEMesh?
 
     /// Precomputes λ = cutoff/8, σ = 2λ, the (possibly 2D-shrunk) cell, the half-space k-grid,
     /// |det h|, etc. from the structure's geometry (LOREM_MATH.md §8.1, §8.2), or the bare 1/r
     /// case for molecules (§8.3). `pairs` is the model's neighbor list at r < cutoff (same list
     /// as the short-range model; real space is evaluated on it).
+    /// `reciprocal` chooses the exact half-space k-sum (lorem-jax's definition) or PME; the
+    /// real-space, self, background and slab terms are identical for both.
     public init(
-        positions: [SIMD3<Double>], cell: [SIMD3<Double>], pbc: [Bool], cutoff: Double, pairs: PairList
+        positions: [SIMD3<Double>], cell: [SIMD3<Double>], pbc: [Bool], cutoff: Double, pairs: PairList,
+        reciprocal: ReciprocalMethod = .exact
     ) throws {
         try self.init(positions: positions, cell: cell, pbc: pbc, cutoff: cutoff, pairs: pairs,
-                      fixedGrid: nil, shrinkSlab: true)
+                      fixedGrid: nil, shrinkSlab: true, reciprocal: reciprocal)
     }
 
     /// As the public initializer, with two switches used to differentiate at frozen
@@ -64,7 +69,7 @@ public struct EwaldSummation: Sendable {
     /// `shrinkSlab: false` takes `cell` as the already-shrunk cell.
     init(
         positions: [SIMD3<Double>], cell: [SIMD3<Double>], pbc: [Bool], cutoff: Double, pairs: PairList,
-        fixedGrid: SIMD3<Int>?, shrinkSlab: Bool
+        fixedGrid: SIMD3<Int>?, shrinkSlab: Bool, reciprocal: ReciprocalMethod = .exact
     ) throws {
         guard cell.count == 3, pbc.count == 3 else { throw EwaldError("cell needs 3 rows and pbc 3 flags") }
         guard cutoff > 0, cutoff.isFinite else { throw EwaldError("cutoff must be positive, got \(cutoff)") }
@@ -88,6 +93,7 @@ public struct EwaldSummation: Sendable {
             pairVectors = []
             kVectors = []
             kernel = []
+            pme = nil
             return
         case 2:
             let axis = (0..<3).first { !pbc[$0] }!
@@ -111,7 +117,15 @@ public struct EwaldSummation: Sendable {
             throw EwaldError("the cell is degenerate (volume \(volume)); a slab needs a non-zero vacuum vector")
         }
         kGridSize = fixedGrid ?? EwaldKGrid.sizes(cell: self.cell, wavelength: wavelength)
-        kVectors = EwaldKGrid.vectors(EwaldKGrid.halfSpace(kGridSize), inverseColumns: inverse)
+        switch reciprocal {
+        case .exact:
+            pme = nil
+            kVectors = EwaldKGrid.vectors(EwaldKGrid.halfSpace(kGridSize), inverseColumns: inverse)
+        case .pme(let parameters):
+            pme = try PMEMesh(positions: positions, cell: self.cell, inverseColumns: inverse, volume: volume,
+                              smearing: smearing, wavelength: wavelength, parameters: parameters)
+            kVectors = []
+        }
         let sigma2 = smearing * smearing
         kernel = kVectors.map { k in
             let k2 = dot(k, k)

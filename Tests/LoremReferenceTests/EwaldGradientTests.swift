@@ -12,9 +12,10 @@ final class EwaldGradientTests: XCTestCase {
         var q: [[Double]]
         var vbar: [[Double]]
         let cutoff = 5.0
+        var reciprocal = ReciprocalMethod.exact
     }
 
-    private func bulk() -> Case {
+    static func bulk() -> Case {
         var rng = SeededGenerator(seed: 11)
         let cell = [SIMD3(5.0, 0.3, -0.2), SIMD3(0.4, 4.6, 0.3), SIMD3(-0.3, 0.5, 5.3)]
         let n = 6
@@ -22,7 +23,7 @@ final class EwaldGradientTests: XCTestCase {
                     q: [rng.charges(n), rng.charges(n)], vbar: [rng.charges(n), rng.charges(n)])
     }
 
-    private func slab(axis: Int) -> Case {
+    static func slab(axis: Int) -> Case {
         var rng = SeededGenerator(seed: 12 + UInt64(axis))
         let cell = [SIMD3(4.5, 0, 0), SIMD3(0.6, 4.8, 0), SIMD3(0.2, -0.3, 20.0)]
         let box = [cell[0], cell[1], SIMD3(0, 0, 4.0)]
@@ -34,7 +35,7 @@ final class EwaldGradientTests: XCTestCase {
         return Case(positions: positions.map(relabel), cell: perm.map { relabel(cell[$0]) }, pbc: pbc, q: [rng.charges(6)], vbar: [rng.charges(6)])
     }
 
-    private func molecule() -> Case {
+    static func molecule() -> Case {
         var rng = SeededGenerator(seed: 13)
         let box = [SIMD3(5.0, 0, 0), SIMD3(0, 5.0, 0), SIMD3(0, 0, 5.0)]
         return Case(positions: rng.positions(count: 5, cell: box, minimum: 1.0), cell: [.zero, .zero, .zero],
@@ -42,12 +43,12 @@ final class EwaldGradientTests: XCTestCase {
     }
 
     /// B at a displaced geometry, preprocessing frozen at `base`.
-    private func bilinear(_ c: Case, _ base: EwaldSummation, _ basePairs: PairList,
+    func bilinear(_ c: Case, _ base: EwaldSummation, _ basePairs: PairList,
                           positions: [SIMD3<Double>], cell: [SIMD3<Double>], listCell: [SIMD3<Double>]) throws -> Double {
         let pairs = try NeighborList.build(positions: positions, cell: listCell, pbc: c.pbc, cutoff: c.cutoff)
         XCTAssertEqual(pairs, basePairs, "a pair crossed the cutoff")
         let e = try EwaldSummation(positions: positions, cell: cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs,
-                                   fixedGrid: base.kGridSize, shrinkSlab: false)
+                                   fixedGrid: base.kGridSize, shrinkSlab: false, reciprocal: c.reciprocal)
         let v = e.potentials(c.q)
         var b = 0.0
         for ch in v.indices { for i in v[ch].indices { b += c.vbar[ch][i] * v[ch][i] } }
@@ -55,9 +56,10 @@ final class EwaldGradientTests: XCTestCase {
     }
 
     /// Returns (max relative error of the position gradient, of the virial).
-    private func check(_ c: Case, checkVirial: Bool = true) throws -> (Double, Double) {
+    func check(_ c: Case, checkVirial: Bool = true) throws -> (Double, Double) {
         let pairs = try NeighborList.build(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff)
-        let e = try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs)
+        let e = try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs,
+                                   reciprocal: c.reciprocal)
         let (grad, virial) = e.geometryGradient(charges: c.q, cotangent: c.vbar)
         let step = 1e-5
         var gradError = 0.0
@@ -92,7 +94,7 @@ final class EwaldGradientTests: XCTestCase {
     }
 
     func testBulkTriclinic() throws {
-        let (g, w) = try check(bulk())
+        let (g, w) = try check(Self.bulk())
         print("FD bulk: gradient \(g), virial \(w)")
         XCTAssertLessThan(g, 1e-7)
         XCTAssertLessThan(w, 1e-7)
@@ -100,7 +102,7 @@ final class EwaldGradientTests: XCTestCase {
 
     func testSlabs() throws {
         for axis in [2, 0] {
-            let c = slab(axis: axis)
+            let c = Self.slab(axis: axis)
             XCTAssertEqual(c.pbc.firstIndex(of: false), axis)
             let (g, w) = try check(c)
             print("FD slab κ=\(axis): gradient \(g), virial \(w)")
@@ -110,7 +112,7 @@ final class EwaldGradientTests: XCTestCase {
     }
 
     func testMolecule() throws {
-        let (g, w) = try check(molecule())
+        let (g, w) = try check(Self.molecule())
         print("FD molecule: gradient \(g), virial \(w)")
         XCTAssertLessThan(g, 1e-7)
         XCTAssertLessThan(w, 1e-7)
@@ -118,7 +120,7 @@ final class EwaldGradientTests: XCTestCase {
 
     /// G5: the charge cotangent is the operator applied to vbar, because A is symmetric.
     func testOperatorSymmetryAndLinearity() throws {
-        for c in [bulk(), slab(axis: 2), slab(axis: 0), molecule()] {
+        for c in [Self.bulk(), Self.slab(axis: 2), Self.slab(axis: 0), Self.molecule()] {
             let pairs = try NeighborList.build(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff)
             let e = try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs)
             let vq = e.potentials(c.q), vv = e.potentials(c.vbar)
@@ -141,7 +143,7 @@ final class EwaldGradientTests: XCTestCase {
     }
 
     func testBulkTranslationInvariance() throws {
-        let c = bulk()
+        let c = Self.bulk()
         let moved = c.positions.map { $0 + SIMD3(0.37, -1.2, 2.9) }
         let p0 = try NeighborList.build(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff)
         let p1 = try NeighborList.build(positions: moved, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff)

@@ -1,0 +1,184 @@
+import Foundation
+
+/// How the reciprocal-space sum of Ewald is evaluated.
+public enum ReciprocalMethod: Sendable, Equatable {
+    /// The exact half-space k-sum lorem-jax uses (LOREM_MATH.md §8.2).
+    case exact
+    /// Smooth particle-mesh Ewald: B-spline spreading, FFT convolution, gathering (§9).
+    case pme(PMEParameters)
+}
+
+/// Accuracy knobs of PME: B-spline order and the largest mesh spacing along each cell vector.
+public struct PMEParameters: Sendable, Equatable {
+    /// Order p of the cardinal B-spline (even: odd orders have a zero in the deconvolution).
+    public var order: Int
+    /// Largest mesh spacing in Å; nil means λ/2 (λ = cutoff/8), which keeps the interpolation
+    /// error near float32 rounding (§9, "Required agreement").
+    public var spacing: Double?
+
+    public init(order: Int = 6, spacing: Double? = nil) {
+        self.order = order
+        self.spacing = spacing
+    }
+}
+
+/// The reference smooth PME for one geometry (Essmann et al., in jax-pme's conventions of
+/// LOREM_MATH.md §9): V_i^k = ½ (1/V) Σ_g w_i(g) φ(g) with φ = Q ⊛ (G·B), where w_i are the
+/// atom's B-spline weights on the mesh, G(k) = 4π e^{−σ²k²/2}/k² is the full-space Ewald kernel
+/// (no half-space factor 2) and B(m) = Π_A |b_A(m_A)|² undoes the spline smoothing.
+struct PMEMesh: Sendable {
+    let size: SIMD3<Int>
+    let order: Int
+    /// Per atom and axis: first mesh index, weights and d(weight)/du.
+    let stencils: [[(base: Int, weights: [Double], derivatives: [Double])]]
+    /// ∂u_A/∂R = n_A · (column A of h⁻¹).
+    let meshGradient: [SIMD3<Double>]
+    /// G(k_m)·B(m)/V on the full mesh (C order), 0 at m = 0.
+    let influence: [Double]
+    /// k_m for every mesh point, for the virial.
+    let kVectors: [SIMD3<Double>]
+    let smearing: Double
+
+    var count: Int { size.x * size.y * size.z }
+
+    init(positions: [SIMD3<Double>], cell: [SIMD3<Double>], inverseColumns: [SIMD3<Double>], volume: Double,
+         smearing: Double, wavelength: Double, parameters: PMEParameters) throws {
+        guard parameters.order >= 4, parameters.order % 2 == 0, parameters.order <= 12 else {
+            throw EwaldError("PME spline order must be even and within 4…12, got \(parameters.order)")
+        }
+        let spacing = parameters.spacing ?? wavelength / 2
+        guard spacing > 0, spacing.isFinite else { throw EwaldError("PME mesh spacing must be positive, got \(spacing)") }
+        order = parameters.order
+        self.smearing = smearing
+        size = SIMD3((0..<3).map { a in PMEMesh.fftFriendly(max(Int((norm(cell[a]) / spacing).rounded(.up)), 2 * parameters.order)) })
+        let n = size
+        meshGradient = (0..<3).map { Double(n[$0]) * inverseColumns[$0] }
+        stencils = positions.map { r in
+            (0..<3).map { a in BSpline.stencil(parameters.order, Double(n[a]) * dot(r, inverseColumns[a])) }
+        }
+        let b = inverseColumns.map { 2 * Double.pi * $0 }
+        let moduli = (0..<3).map { PMEMesh.splineModuli(order: parameters.order, size: n[$0]) }
+        var influence = [Double](repeating: 0, count: n.x * n.y * n.z), kv = [SIMD3<Double>](repeating: .zero, count: influence.count)
+        let sigma2 = smearing * smearing
+        for g0 in 0..<n.x {
+            for g1 in 0..<n.y {
+                for g2 in 0..<n.z {
+                    let m = SIMD3(PMEMesh.frequency(g0, n.x), PMEMesh.frequency(g1, n.y), PMEMesh.frequency(g2, n.z))
+                    let k = Double(m.x) * b[0] + Double(m.y) * b[1] + Double(m.z) * b[2]
+                    let k2 = dot(k, k), idx = (g0 * n.y + g1) * n.z + g2
+                    kv[idx] = k
+                    guard k2 > 0 else { continue }
+                    influence[idx] = 4 * Double.pi * exp(-0.5 * sigma2 * k2) / k2 * moduli[0][g0] * moduli[1][g1] * moduli[2][g2] / volume
+                }
+            }
+        }
+        self.influence = influence
+        kVectors = kv
+    }
+
+    /// fftfreq ordering: 0, 1, …, ⌈n/2⌉−1, −⌊n/2⌋, …, −1.
+    static func frequency(_ g: Int, _ n: Int) -> Int { g < (n + 1) / 2 ? g : g - n }
+
+    /// The smallest n' ≥ n whose prime factors are 2, 3, 5 and 7 (what FFT libraries like).
+    static func fftFriendly(_ n: Int) -> Int {
+        var m = max(n, 1)
+        while true {
+            var r = m
+            for p in [2, 3, 5, 7] { while r % p == 0 { r /= p } }
+            if r == 1 { return m }
+            m += 1
+        }
+    }
+
+    /// |b(m)|² = 1 / |Σ_{j=0}^{p−2} M_p(j+1) e^{2πi mj/n}|² for every mesh index m.
+    static func splineModuli(order p: Int, size n: Int) -> [Double] {
+        (0..<n).map { m in
+            var re = 0.0, im = 0.0
+            for j in 0..<(p - 1) {
+                let w = BSpline.value(p, Double(j + 1)), t = 2 * Double.pi * Double(m * j) / Double(n)
+                re += w * cos(t)
+                im += w * sin(t)
+            }
+            return 1 / (re * re + im * im)
+        }
+    }
+
+    /// Visits the p³ mesh points of atom i with their weight.
+    func forEachPoint(of i: Int, _ body: (_ index: Int, _ weight: Double, _ gradient: SIMD3<Double>) -> Void) {
+        let s = stencils[i], n = size
+        for j0 in 0..<order {
+            let g0 = ((s[0].base - j0) % n.x + n.x) % n.x
+            for j1 in 0..<order {
+                let g1 = ((s[1].base - j1) % n.y + n.y) % n.y
+                for j2 in 0..<order {
+                    let g2 = ((s[2].base - j2) % n.z + n.z) % n.z
+                    let (w0, w1, w2) = (s[0].weights[j0], s[1].weights[j1], s[2].weights[j2])
+                    let du = SIMD3(s[0].derivatives[j0] * w1 * w2, w0 * s[1].derivatives[j1] * w2, w0 * w1 * s[2].derivatives[j2])
+                    body((g0 * n.y + g1) * n.z + g2, w0 * w1 * w2,
+                         du.x * meshGradient[0] + du.y * meshGradient[1] + du.z * meshGradient[2])
+                }
+            }
+        }
+    }
+
+    /// Q(g) = Σ_i q_i w_i(g).
+    func spread(_ q: [Double]) -> [Double] {
+        var mesh = [Double](repeating: 0, count: count)
+        for i in q.indices where q[i] != 0 { forEachPoint(of: i) { g, w, _ in mesh[g] += q[i] * w } }
+        return mesh
+    }
+
+    /// F(m) = Σ_g Q(g) e^{+2πi m·g/n}.
+    func structureFactor(_ mesh: [Double]) -> [ComplexDouble] {
+        var a = mesh.map { ComplexDouble(re: $0, im: 0) }
+        FFT.transform3D(&a, size, sign: 1)
+        return a
+    }
+
+    /// φ(g) = Σ_m G·B/V (m) F(m) e^{−2πi m·g/n}: the mesh potential (real by symmetry).
+    func potentialMesh(_ f: [ComplexDouble]) -> [Double] {
+        var a = zip(influence, f).map { $0.0 * $0.1 }
+        FFT.transform3D(&a, size, sign: -1)
+        return a.map(\.re)
+    }
+
+    /// V_i^k = ½ Σ_g w_i(g) φ(g) per channel.
+    func potentials(_ q: [[Double]]) -> [[Double]] {
+        q.map { channel in
+            let phi = potentialMesh(structureFactor(spread(channel)))
+            return channel.indices.map { i in
+                var v = 0.0
+                forEachPoint(of: i) { g, w, _ in v += w * phi[g] }
+                return 0.5 * v
+            }
+        }
+    }
+
+    /// Gradient and virial of B_k = ½ Σ_g Q^V̄(g) φ^q(g) (§10.2 G6 with the mesh structure
+    /// factors): ∂B/∂R_i = ½[V̄_i ∇w_i·φ^q + q_i ∇w_i·φ^V̄]; fractional mesh coordinates are
+    /// strain invariant, so W = Σ_m ½(G·B/V) P_m 2(σ²/2 + 1/k²) k⊗k − B_k I, P_m = Re F^V̄ F^q*.
+    func addGradient(_ q: [[Double]], _ vbar: [[Double]], _ grad: inout [SIMD3<Double>], _ virial: inout [SIMD3<Double>]) {
+        let sigma2 = smearing * smearing
+        var energy = 0.0
+        for ch in q.indices {
+            let fq = structureFactor(spread(q[ch])), fv = structureFactor(spread(vbar[ch]))
+            let phiQ = potentialMesh(fq), phiV = potentialMesh(fv)
+            for i in q[ch].indices {
+                var gq = SIMD3<Double>.zero, gv = SIMD3<Double>.zero
+                forEachPoint(of: i) { g, _, dw in
+                    gq += phiQ[g] * dw
+                    gv += phiV[g] * dw
+                }
+                grad[i] += 0.5 * (vbar[ch][i] * gq + q[ch][i] * gv)
+            }
+            for m in 0..<count where influence[m] != 0 {
+                let p = 0.5 * influence[m] * (fv[m].re * fq[m].re + fv[m].im * fq[m].im)
+                energy += p
+                let k = kVectors[m]
+                let strain = p * 2 * (0.5 * sigma2 + 1 / dot(k, k))
+                for a in 0..<3 { virial[a] += (strain * k[a]) * k }
+            }
+        }
+        for a in 0..<3 { virial[a][a] -= energy }
+    }
+}
