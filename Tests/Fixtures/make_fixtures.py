@@ -190,6 +190,12 @@ def _min_dist_ok(atoms, dmin, cutoffs):
     return True
 
 
+def _natoms(formula):
+    from ase.symbols import string2symbols
+
+    return len(string2symbols(formula))
+
+
 def _random_bulk(rng, symbols, lengths, angles_deg, jitter=0.0):
     from ase import Atoms
     from ase.geometry import cellpar_to_cell
@@ -201,7 +207,7 @@ def _random_bulk(rng, symbols, lengths, angles_deg, jitter=0.0):
         q[:, 0] *= -1
     cell = cell @ q.T
     for _ in range(10000):
-        frac = rng.uniform(size=(len(symbols), 3))
+        frac = rng.uniform(size=(_natoms(symbols), 3))
         atoms = Atoms(symbols, scaled_positions=frac, cell=cell, pbc=True)
         if _min_dist_ok(atoms, 1.0, ALL_CUTOFFS):
             return atoms
@@ -217,8 +223,8 @@ def _random_slab(rng, symbols, a, b, gamma_deg, vacuum, thickness):
     v3 = np.array([0.4, -0.3, thickness + vacuum])  # slightly tilted non-periodic vector
     cell = np.array([v1, v2, v3])
     for _ in range(10000):
-        f = rng.uniform(size=(len(symbols), 2))
-        z = rng.uniform(0.0, thickness, size=len(symbols)) + 2.0
+        f = rng.uniform(size=(_natoms(symbols), 2))
+        z = rng.uniform(0.0, thickness, size=_natoms(symbols)) + 2.0
         pos = f[:, :1] * v1 + f[:, 1:] * v2 + z[:, None] * np.array([0, 0, 1.0])
         atoms = Atoms(symbols, positions=pos, cell=cell, pbc=[True, True, False])
         if _min_dist_ok(atoms, 1.0, ALL_CUTOFFS):
@@ -230,7 +236,7 @@ def _random_molecule(rng, symbols, box):
     from ase import Atoms
 
     for _ in range(100000):
-        pos = rng.uniform(-box / 2, box / 2, size=(len(symbols), 3))
+        pos = rng.uniform(-box / 2, box / 2, size=(_natoms(symbols), 3))
         atoms = Atoms(symbols, positions=pos, pbc=False)
         if _min_dist_ok(atoms, 1.0, ALL_CUTOFFS):
             return atoms
@@ -247,8 +253,8 @@ def make_structures():
         _random_bulk(rng, "Na4Cl3O2H3", (5.9, 6.3, 6.6), (84.0, 99.0, 112.0)),
     ]
     frames["slab"] = [
-        _random_slab(rng, "Na2Cl2O2H2", 5.0, 5.3, 68.0, 20.0, 3.5),
-        _random_slab(rng, "Na2Cl3OH2", 5.2, 4.9, 105.0, 20.0, 3.0),
+        _random_slab(rng, "Na2Cl2O2H2", 5.07, 5.33, 68.0, 20.0, 3.5),
+        _random_slab(rng, "Na2Cl3OH2", 5.21, 4.87, 105.0, 20.0, 3.0),
     ]
     frames["molecule"] = [
         _random_molecule(rng, "C2H3NO2", 3.6),
