@@ -594,10 +594,12 @@ def f32_check(out_path):
     assert not jax.config.jax_enable_x64
     res = {}
     for name, sname in reference_pairs():
-        calc = Calculator.from_checkpoint(MODELS_DIR / name, skin=0.0, stress=True)
         frames = ase.io.read(STRUCT_DIR / f"{sname}.xyz", index=":")
         for fi, atoms in enumerate(frames):
-            atoms.calc = calc
+            # stress only for 3D (the calculator divides by the volume)
+            atoms.calc = Calculator.from_checkpoint(
+                MODELS_DIR / name, skin=0.0, stress=bool(atoms.pbc.all())
+            )
             r = {
                 "energy_with_baseline": float(atoms.get_potential_energy()),
                 "forces": atoms.get_forces().tolist(),
@@ -678,6 +680,12 @@ def main():
         print("  ", k, v)
 
     # 3. float32 stock-calculator comparison
+    run_f32_comparison()
+
+
+def run_f32_comparison():
+    env = dict(os.environ, JAX_PLATFORMS="cpu", JAX_ENABLE_X64="0")
+    py = sys.executable
     tmp = HERE / ".f32_check.json"
     subprocess.run([py, __file__, "--f32-check", str(tmp)], env=env, check=True)
     print("float32 calculator vs float64 fixtures (max relative):", compare_f32(tmp))
@@ -689,5 +697,7 @@ if __name__ == "__main__":
         print(json.dumps(beta_f32_table()))
     elif len(sys.argv) > 1 and sys.argv[1] == "--f32-check":
         f32_check(sys.argv[2])
+    elif len(sys.argv) > 1 and sys.argv[1] == "--compare-only":
+        run_f32_comparison()
     else:
         main()
