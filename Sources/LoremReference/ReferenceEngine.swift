@@ -20,19 +20,22 @@ public struct ReferenceResult: Sendable {
 public struct ReferenceEngine: Sendable {
     public let config: LoremConfig
     public let weights: LoremWeights
+    /// Exact k-sum (lorem-jax's definition) or PME for the periodic long range.
+    public let reciprocal: ReciprocalMethod
     private let basis: BernsteinBasis
     private let harmonics: SphericalHarmonics
 
-    public init(config: LoremConfig, weights: LoremWeights) throws {
+    public init(config: LoremConfig, weights: LoremWeights, reciprocal: ReciprocalMethod = .exact) throws {
         try self.init(config: config, weights: weights,
-                      basis: BernsteinBasis(count: config.numRadial, cutoff: config.cutoff))
+                      basis: BernsteinBasis(count: config.numRadial, cutoff: config.cutoff), reciprocal: reciprocal)
     }
 
     /// With an explicit radial basis (tests use the exact-binomial one, see `BernsteinBasis`).
-    init(config: LoremConfig, weights: LoremWeights, basis: BernsteinBasis) throws {
+    init(config: LoremConfig, weights: LoremWeights, basis: BernsteinBasis, reciprocal: ReciprocalMethod = .exact) throws {
         self.config = config
         self.weights = weights
         self.basis = basis
+        self.reciprocal = reciprocal
         self.harmonics = SphericalHarmonics(maxDegree: config.maxDegree)
     }
 
@@ -55,7 +58,8 @@ public struct ReferenceEngine: Sendable {
         var longRange = weights.longRange.map { LongRangeStage(weights: $0, config: config) }
         var ewald: EwaldSummation? = nil
         if longRange != nil {
-            ewald = try EwaldSummation(positions: s.positions, cell: s.cell, pbc: s.pbc, cutoff: config.cutoff, pairs: pairs)
+            ewald = try EwaldSummation(positions: s.positions, cell: s.cell, pbc: s.pbc, cutoff: config.cutoff,
+                                       pairs: pairs, reciprocal: reciprocal)
             let (h2, e) = longRange!.forward(h: h, A: A, ewald: ewald!)
             h = h2
             for i in energies.indices { energies[i] += e[i] }

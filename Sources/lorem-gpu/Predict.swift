@@ -17,6 +17,15 @@ struct Predict: ParsableCommand {
     @Option(name: .long, help: "Engine: 'reference' (float64 CPU).")
     var device: String = "reference"
 
+    @Option(name: .long, help: "Periodic long range: 'ewald' (exact k-sum, lorem-jax's definition) or 'pme' (particle-mesh Ewald).")
+    var longRange: String = "ewald"
+
+    @Option(name: .long, help: "PME B-spline order (even, 4…12).")
+    var pmeOrder: Int = 6
+
+    @Option(name: .long, help: "PME mesh spacing in Å (default: cutoff/16, i.e. λ/2).")
+    var pmeSpacing: Double?
+
     @Flag(name: .long, help: "Also compute the stress of 3D-periodic frames.")
     var stress = false
 
@@ -33,13 +42,20 @@ struct Predict: ParsableCommand {
         guard device == "reference" else {
             throw ValidationError("unknown device '\(device)': this build has 'reference' only")
         }
+        guard ["ewald", "pme"].contains(longRange) else {
+            throw ValidationError("--long-range must be 'ewald' or 'pme', got '\(longRange)'")
+        }
+    }
+
+    var reciprocal: ReciprocalMethod {
+        longRange == "pme" ? .pme(PMEParameters(order: pmeOrder, spacing: pmeSpacing)) : .exact
     }
 
     func run() throws {
         // Errors propagate to ArgumentParser, which prints their description and exits non-zero;
         // nothing is written unless every frame succeeded.
         let trained = try TrainedModel.load(path: model)
-        let engine = try ReferenceEngine(config: trained.config, weights: trained.weights)
+        let engine = try ReferenceEngine(config: trained.config, weights: trained.weights, reciprocal: reciprocal)
         let frames = try ExtXYZ.read(path: input)
         let predictor = Predictor(model: trained, engine: engine, computeStress: stress)
         var progress = Progress(total: frames.count, enabled: !quiet)
