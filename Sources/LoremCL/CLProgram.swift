@@ -6,7 +6,8 @@ public final class CLProgram: @unchecked Sendable {
     public let name: String
     public let options: String
     let program: cl_program
-    unowned let context: CLContext
+    /// Weak: the context caches its programs, so a strong reference would be a cycle.
+    private weak var context: CLContext?
 
     init(context: CLContext, name: String, source: String, options: String) throws {
         self.context = context
@@ -39,6 +40,9 @@ public final class CLProgram: @unchecked Sendable {
     /// A fresh kernel object for the `__kernel` function `name` (kernels hold their arguments,
     /// so each owner gets its own).
     public func kernel(_ name: String) throws -> CLKernel {
+        guard let context else {
+            throw CLError.unsupported("program '\(self.name)' was used after its CLContext was released")
+        }
         var status: cl_int = CL_SUCCESS
         guard let kernel = clCreateKernel(program, name, &status), status == CL_SUCCESS else {
             throw CLError.call("clCreateKernel(\(self.name).\(name))", status: status)
