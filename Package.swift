@@ -41,6 +41,6 @@ let package = Package(
         .testTarget(
             name: "LoremCLTests", dependencies: ["LoremCL", "LoremReference", "LoremModel"],
             path: "Tests/LoremCLTests"),
-        .testTarget(name: "LoremGPUTests", dependencies: ["lorem-gpu", "LoremIO"], path: "Tests/LoremGPUTests"),
+        .testTarget(name: "LoremGPUTests", dependencies: ["lorem-gpu", "LoremIO", "LoremCL"], path: "Tests/LoremGPUTests"),
     ]
 )

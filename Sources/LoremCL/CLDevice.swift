@@ -45,7 +45,8 @@ public struct CLDevice: @unchecked Sendable, CustomStringConvertible {
         globalMemoryBytes = try scalar(CL_DEVICE_GLOBAL_MEM_SIZE, cl_ulong.self)
         computeUnits = Int(try scalar(CL_DEVICE_MAX_COMPUTE_UNITS, cl_uint.self))
         let extensions = try string(CL_DEVICE_EXTENSIONS).split(separator: " ")
-        let doubleConfig = try scalar(CL_DEVICE_DOUBLE_FP_CONFIG, cl_device_fp_config.self)
+        // OpenCL 1.0 drivers may reject this query; the extension string then decides alone.
+        let doubleConfig = (try? scalar(CL_DEVICE_DOUBLE_FP_CONFIG, cl_device_fp_config.self)) ?? 0
         supportsFP64 = extensions.contains("cl_khr_fp64") || doubleConfig != 0
     }
 }
