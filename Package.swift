@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "lorem-gpu", targets: ["lorem-gpu"]),
         .library(name: "LoremReference", targets: ["LoremReference"]),
+        .library(name: "LoremCL", targets: ["LoremCL"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -19,10 +20,17 @@ let package = Package(
         .target(name: "LoremModel", dependencies: ["LoremIO"]),
         // Float64 CPU reference engine: neighbor list, forward, hand-written backward, Ewald.
         .target(name: "LoremReference", dependencies: ["LoremModel", "LoremIO"]),
+        // The OpenCL C API (system headers and libOpenCL from ocl-icd-opencl-dev).
+        .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
+        // Build tool and plugin that embed Kernels/*.cl into LoremCL as string constants.
+        .executableTarget(name: "EmbedKernels", path: "Sources/EmbedKernels"),
+        .plugin(name: "EmbedKernelsPlugin", capability: .buildTool(), dependencies: ["EmbedKernels"]),
+        // OpenCL host layer (devices, context, buffers, programs) and the kernel families.
+        .target(name: "LoremCL", dependencies: ["COpenCL", "LoremModel"], plugins: ["EmbedKernelsPlugin"]),
         .executableTarget(
             name: "lorem-gpu",
             dependencies: [
-                "LoremIO", "LoremModel", "LoremReference",
+                "LoremIO", "LoremModel", "LoremReference", "LoremCL",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "LoremIOTests", dependencies: ["LoremIO"], path: "Tests/LoremIOTests"),
@@ -30,6 +38,9 @@ let package = Package(
         .testTarget(
             name: "LoremReferenceTests", dependencies: ["LoremReference", "LoremModel", "LoremIO"],
             path: "Tests/LoremReferenceTests"),
-        .testTarget(name: "LoremGPUTests", dependencies: ["lorem-gpu", "LoremIO"], path: "Tests/LoremGPUTests"),
+        .testTarget(
+            name: "LoremCLTests", dependencies: ["LoremCL", "LoremReference", "LoremModel"],
+            path: "Tests/LoremCLTests"),
+        .testTarget(name: "LoremGPUTests", dependencies: ["lorem-gpu", "LoremIO", "LoremCL"], path: "Tests/LoremGPUTests"),
     ]
 )

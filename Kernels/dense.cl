@@ -1,0 +1,159 @@
+// Plain (non-equivariant) layers of LOREM: flax Dense, silu, and LayerNorm with their
+// backward passes (LOREM_MATH.md §6). Matrices are row-major; a dense kernel W is [K, N]
+// as flax stores it, so y = x·W + b with x [M, K] and y [M, N].
+//
+// Two shapes of the matrix products, chosen by the host from the device type:
+//   default      one work-item per (row, 16 outputs) with vload16 of W's rows: what a CPU
+//                OpenCL (PoCL) turns into wide SIMD loops (~15x the tiled form there);
+//   DENSE_TILED  16x16 local-memory tiles, one output per work-item: the GPU SGEMM shape.
+// Both accumulate over K in increasing order, so the forward matches the reference's order
+// and every result is deterministic (no atomics anywhere).
+
+#define TILE 16
+
+#ifndef DENSE_TILED
+
+// y[i, c·16 .. c·16+15] = b + Σ_k x[i,k]·W[k, ...];  global = (ceil(N/16), M).
+__kernel void dense_forward(__global const real *x, __global const real *w,
+                            __global const real *b, const int hasBias,
+                            __global real *y, const int M, const int K, const int N) {
+    const int c = get_global_id(0), i = get_global_id(1);
+    if (i >= M) return;
+    const int n0 = c * 16;
+    __global const real *xr = x + (size_t)i * K;
+    __global real *yr = y + (size_t)i * N;
+    if (n0 + 16 <= N) {
+        real16 acc = hasBias ? vload16(0, b + n0) : (real16)(0);
+        for (int k = 0; k < K; k++) acc += xr[k] * vload16(0, w + (size_t)k * N + n0);
+        vstore16(acc, 0, yr + n0);
+    } else {
+        for (int n = n0; n < N; n++) {
+            real acc = hasBias ? b[n] : 0;
+            for (int k = 0; k < K; k++) acc += xr[k] * w[(size_t)k * N + n];
+            yr[n] = acc;
+        }
+    }
+}
+
+// x̄[i,k] = Σ_n ȳ[i,n]·W[k,n]: both rows are contiguous, so 16-wide loads of each;
+// global = (K, M).
+__kernel void dense_backward(__global const real *yBar, __global const real *w,
+                             __global real *xBar, const int M, const int K, const int N) {
+    const int k = get_global_id(0), i = get_global_id(1);
+    if (i >= M || k >= K) return;
+    __global const real *gr = yBar + (size_t)i * N;
+    __global const real *wr = w + (size_t)k * N;
+    real16 acc16 = (real16)(0);
+    int n = 0;
+    for (; n + 16 <= N; n += 16) acc16 += vload16(0, gr + n) * vload16(0, wr + n);
+    real acc = acc16.s0 + acc16.s1 + acc16.s2 + acc16.s3 + acc16.s4 + acc16.s5 + acc16.s6 +
+               acc16.s7 + acc16.s8 + acc16.s9 + acc16.sa + acc16.sb + acc16.sc + acc16.sd +
+               acc16.se + acc16.sf;
+    for (; n < N; n++) acc += gr[n] * wr[n];
+    xBar[(size_t)i * K + k] = acc;
+}
+
+#else
+
+// Tiled y = x·W + b; global = (roundup(N,16), roundup(M,16)), local = (16,16).
+__kernel void dense_forward(__global const real *x, __global const real *w,
+                            __global const real *b, const int hasBias,
+                            __global real *y, const int M, const int K, const int N) {
+    __local real xs[TILE][TILE];
+    __local real ws[TILE][TILE + 1];
+    const int tx = get_local_id(0), ty = get_local_id(1);
+    const int n = get_global_id(0), i = get_global_id(1);
+    real acc = (hasBias && n < N) ? b[n] : 0;
+    for (int k0 = 0; k0 < K; k0 += TILE) {
+        xs[ty][tx] = (i < M && k0 + tx < K) ? x[(size_t)i * K + k0 + tx] : 0;
+        ws[ty][tx] = (k0 + ty < K && n < N) ? w[(size_t)(k0 + ty) * N + n] : 0;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int t = 0; t < TILE; t++) acc += xs[ty][t] * ws[t][tx];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (i < M && n < N) y[(size_t)i * N + n] = acc;
+}
+
+// Tiled x̄ = ȳ·Wᵀ; global = (roundup(K,16), roundup(M,16)), local = (16,16). The W tile is
+// read along its rows (coalesced) and used transposed from local memory.
+__kernel void dense_backward(__global const real *yBar, __global const real *w,
+                             __global real *xBar, const int M, const int K, const int N) {
+    __local real gs[TILE][TILE];
+    __local real ws[TILE][TILE + 1];
+    const int tx = get_local_id(0), ty = get_local_id(1);
+    const int k = get_global_id(0), i = get_global_id(1);
+    const int kBase = get_group_id(0) * TILE;
+    real acc = 0;
+    for (int n0 = 0; n0 < N; n0 += TILE) {
+        gs[ty][tx] = (i < M && n0 + tx < N) ? yBar[(size_t)i * N + n0 + tx] : 0;
+        // ws[t][kk] = W[kBase + kk, n0 + t]
+        ws[tx][ty] = (kBase + ty < K && n0 + tx < N) ? w[(size_t)(kBase + ty) * N + n0 + tx] : 0;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int t = 0; t < TILE; t++) acc += gs[ty][t] * ws[t][tx];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (i < M && k < K) xBar[(size_t)i * K + k] = acc;
+}
+
+#endif
+
+// h = silu(z) = z·σ(z), elementwise over `count`.
+__kernel void silu_forward(__global const real *z, __global real *h, const int count) {
+    const int e = get_global_id(0);
+    if (e >= count) return;
+    const real v = z[e];
+    h[e] = v / (1 + exp(-v));
+}
+
+// g ← g · silu′(z) with silu′(z) = σ(z)·(1 + z·(1 − σ(z))).
+__kernel void silu_backward(__global real *g, __global const real *z, const int count) {
+    const int e = get_global_id(0);
+    if (e >= count) return;
+    const real v = z[e];
+    const real s = 1 / (1 + exp(-v));
+    g[e] *= s * (1 + v * (1 - s));
+}
+
+// flax LayerNorm, "fast variance" ν = max(0, mean x² − μ²); one work-item per row (rows are
+// short, ~F = 128). Keeps x − μ and rsqrt(ν + ε) for the backward.
+__kernel void layer_norm_forward(__global const real *x, __global const real *scale,
+                                 __global const real *bias, __global real *y,
+                                 __global real *centered, __global real *inverse,
+                                 const int M, const int F, const real epsilon) {
+    const int i = get_global_id(0);
+    if (i >= M) return;
+    __global const real *xr = x + (size_t)i * F;
+    real mean = 0, meanSq = 0;
+    for (int f = 0; f < F; f++) { mean += xr[f]; meanSq += xr[f] * xr[f]; }
+    mean /= F;
+    meanSq /= F;
+    const real variance = max((real)0, meanSq - mean * mean);
+    const real inv = 1 / sqrt(variance + epsilon);
+    inverse[i] = inv;
+    for (int f = 0; f < F; f++) {
+        const real c = xr[f] - mean;
+        centered[(size_t)i * F + f] = c;
+        y[(size_t)i * F + f] = c * (inv * scale[f]) + bias[f];
+    }
+}
+
+// x̄_g = inv·(γȳ)_g − inv·mean(γȳ) − inv³·(x_g−μ)/F · Σ_f (γȳ)_f (x_f−μ).
+__kernel void layer_norm_backward(__global const real *yBar, __global const real *scale,
+                                  __global const real *centered, __global const real *inverse,
+                                  __global real *xBar, const int M, const int F) {
+    const int i = get_global_id(0);
+    if (i >= M) return;
+    __global const real *gr = yBar + (size_t)i * F;
+    __global const real *cr = centered + (size_t)i * F;
+    const real inv = inverse[i];
+    real sum = 0, dot = 0;
+    for (int f = 0; f < F; f++) {
+        const real gy = scale[f] * gr[f];
+        sum += gy;
+        dot += gy * cr[f];
+    }
+    for (int g = 0; g < F; g++) {
+        const real gy = scale[g] * gr[g];
+        xBar[(size_t)i * F + g] = inv * gy - inv * sum / F - inv * inv * inv * cr[g] * dot / F;
+    }
+}

@@ -1,0 +1,18 @@
+// Prelude compiled in front of every kernel family. The host passes -DREAL=float or
+// -DREAL=double (the latter with -DREAL_IS_DOUBLE, since the preprocessor cannot compare
+// type names), so one source serves the float32 and float64 engines.
+
+#ifndef REAL
+#error "build with -DREAL=float or -DREAL=double"
+#endif
+
+#ifdef REAL_IS_DOUBLE
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+typedef double real;
+typedef double4 real4;
+typedef double16 real16;
+#else
+typedef float real;
+typedef float4 real4;
+typedef float16 real16;
+#endif

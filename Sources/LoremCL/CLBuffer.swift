@@ -1,0 +1,66 @@
+import COpenCL
+
+/// A device buffer of `count` elements of `T`. Transfers are blocking and size-checked: a host
+/// array of the wrong length is a `CLError.sizeMismatch`, never a silent partial copy.
+public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Sendable {
+    public let count: Int
+    let mem: cl_mem
+    let context: CLContext
+
+    /// An uninitialised buffer. OpenCL rejects zero-byte buffers, so an empty one holds one
+    /// unused element (empty batches then need no special case in the caller).
+    public init(_ context: CLContext, count: Int) throws {
+        precondition(count >= 0)
+        self.context = context
+        self.count = count
+        var status: cl_int = CL_SUCCESS
+        let bytes = max(count, 1) * MemoryLayout<T>.stride
+        guard let mem = clCreateBuffer(context.context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status),
+              status == CL_SUCCESS
+        else {
+            throw CLError.call("clCreateBuffer(\(bytes) bytes)", status: status)
+        }
+        self.mem = mem
+    }
+
+    public convenience init(_ context: CLContext, _ values: [T]) throws {
+        try self.init(context, count: values.count)
+        try upload(values)
+    }
+
+    deinit { clReleaseMemObject(mem) }
+
+    public func upload(_ values: [T]) throws {
+        guard values.count == count else {
+            throw CLError.sizeMismatch("upload of \(values.count) elements into a buffer of \(count)")
+        }
+        if count == 0 { return }
+        try values.withUnsafeBytes { bytes in
+            try clCheck(clEnqueueWriteBuffer(context.queue, mem, cl_bool(CL_TRUE), 0, bytes.count, bytes.baseAddress,
+                                             0, nil, nil), "clEnqueueWriteBuffer")
+        }
+    }
+
+    /// Waits for the queue up to this point (in-order) and returns the contents.
+    public func download() throws -> [T] {
+        if count == 0 { return [] }
+        return try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try clCheck(clEnqueueReadBuffer(context.queue, mem, cl_bool(CL_TRUE), 0, count * MemoryLayout<T>.stride,
+                                            buffer.baseAddress, 0, nil, nil), "clEnqueueReadBuffer")
+            initialized = count
+        }
+    }
+
+    public func bind(to kernel: cl_kernel, index: cl_uint) throws {
+        var handle: cl_mem? = mem
+        try clCheck(clSetKernelArg(kernel, index, MemoryLayout<cl_mem?>.size, &handle), "clSetKernelArg(\(index))")
+    }
+
+    /// Throws unless the buffer holds at least `rows × cols` elements (buffers may be larger
+    /// workspaces reused across batches).
+    func require(_ rows: Int, _ cols: Int, _ what: String) throws {
+        guard count >= rows * cols else {
+            throw CLError.sizeMismatch("\(what): buffer of \(count) elements cannot hold \(rows)×\(cols)")
+        }
+    }
+}

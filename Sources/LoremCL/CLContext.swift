@@ -1,0 +1,70 @@
+import COpenCL
+import Foundation
+
+/// An OpenCL context on one device with its single in-order queue (profiling on, so benchmarks
+/// can read kernel times from events), and the programs built for it.
+///
+/// In-order execution is what makes a chain of kernels correct without explicit events; it
+/// also keeps results deterministic. OpenCL contexts, queues and programs are thread-safe by
+/// the specification, hence @unchecked Sendable; kernels are not, and are not shared.
+public final class CLContext: @unchecked Sendable {
+    public let device: CLDevice
+    let context: cl_context
+    let queue: cl_command_queue
+    private let lock = NSLock()
+    private var programs: [String: CLProgram] = [:]
+
+    public init(device: CLDevice) throws {
+        self.device = device
+        var status: cl_int = CL_SUCCESS
+        var deviceID: cl_device_id? = device.id
+        guard let context = clCreateContext(nil, 1, &deviceID, nil, nil, &status), status == CL_SUCCESS else {
+            throw CLError.call("clCreateContext", status: status)
+        }
+        let properties = cl_command_queue_properties(CL_QUEUE_PROFILING_ENABLE)
+        guard let queue = clCreateCommandQueue(context, device.id, properties, &status), status == CL_SUCCESS else {
+            clReleaseContext(context)
+            throw CLError.call("clCreateCommandQueue", status: status)
+        }
+        self.context = context
+        self.queue = queue
+    }
+
+    deinit {
+        clReleaseCommandQueue(queue)
+        clReleaseContext(context)
+    }
+
+    private static let sharedLock = NSLock()
+    nonisolated(unsafe) private static var sharedContexts: [String: CLContext] = [:]
+
+    /// The process-wide context of `device`. Going through it is what makes each program
+    /// compile once per process per device (PoCL spends seconds in LLVM per build).
+    public static func shared(_ device: CLDevice) throws -> CLContext {
+        sharedLock.lock()
+        defer { sharedLock.unlock() }
+        if let context = sharedContexts[device.address] { return context }
+        let context = try CLContext(device: device)
+        sharedContexts[device.address] = context
+        return context
+    }
+
+    /// The program `name` built with `options`, compiled on first request and cached.
+    /// `sources` is consulted only on that first build.
+    public func program(_ name: String, options: String, sources: @autoclosure () throws -> String) throws
+        -> CLProgram
+    {
+        lock.lock()
+        defer { lock.unlock() }
+        let key = name + "\u{0}" + options
+        if let program = programs[key] { return program }
+        let program = try CLProgram(context: self, name: name, source: sources(), options: options)
+        programs[key] = program
+        return program
+    }
+
+    /// Blocks until every queued command has finished.
+    public func finish() throws {
+        try clCheck(clFinish(queue), "clFinish")
+    }
+}

@@ -1,0 +1,29 @@
+/// The floating-point type of a device engine: Float (float32 kernels, every device) or Double
+/// (float64 kernels, devices with cl_khr_fp64). Kernel families are generic over it and pass
+/// `buildOptions` to the compiler, so one `.cl` source serves both (see Kernels/precision.cl).
+public protocol CLReal: BinaryFloatingPoint, BitwiseCopyable, CLKernelArgument, Sendable {
+    static var buildOptions: String { get }
+    static var requiresFP64: Bool { get }
+}
+
+extension Float: CLReal {
+    public static var buildOptions: String { "-DREAL=float" }
+    public static var requiresFP64: Bool { false }
+}
+
+extension Double: CLReal {
+    public static var buildOptions: String { "-DREAL=double -DREAL_IS_DOUBLE" }
+    public static var requiresFP64: Bool { true }
+}
+
+extension CLContext {
+    /// The embedded kernel family `family` (Kernels/<family>.cl after Kernels/precision.cl),
+    /// built for precision `T` with `defines` (e.g. ["DENSE_TILED"]), once per context.
+    public func program<T: CLReal>(family: String, precision: T.Type, defines: [String] = []) throws -> CLProgram {
+        if T.requiresFP64 && !device.supportsFP64 {
+            throw CLError.unsupported("\(device) has no float64 support (cl_khr_fp64): use float32 precision")
+        }
+        let options = ([T.buildOptions, "-cl-std=CL1.2"] + defines.sorted().map { "-D\($0)" }).joined(separator: " ")
+        return try program(family, options: options, sources: try KernelSource.program(family))
+    }
+}

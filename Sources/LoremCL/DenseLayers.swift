@@ -1,0 +1,54 @@
+import LoremModel
+
+/// Device copies of the plain-layer weights (LoremModel's DenseWeights, MLPWeights,
+/// LayerNormWeights) in precision `T`, uploaded once at model load.
+
+public struct CLDenseLayer<T: CLReal> {
+    public let inputs: Int
+    public let outputs: Int
+    /// [inputs, outputs] row-major, as flax stores it.
+    public let kernel: CLBuffer<T>
+    public let bias: CLBuffer<T>?
+
+    public init(_ context: CLContext, _ weights: DenseWeights) throws {
+        inputs = weights.inputs
+        outputs = weights.outputs
+        kernel = try CLBuffer(context, weights.kernel.map { T($0) })
+        bias = try weights.bias.map { try CLBuffer(context, $0.map { T($0) }) }
+    }
+}
+
+public struct CLMLP<T: CLReal> {
+    public let layers: [CLDenseLayer<T>]
+    public var inputs: Int { layers[0].inputs }
+    public var outputs: Int { layers[layers.count - 1].outputs }
+
+    public init(_ context: CLContext, _ weights: MLPWeights) throws {
+        layers = try weights.layers.map { try CLDenseLayer(context, $0) }
+    }
+}
+
+public struct CLLayerNorm<T: CLReal> {
+    public let features: Int
+    public let scale: CLBuffer<T>
+    public let bias: CLBuffer<T>
+
+    public init(_ context: CLContext, _ weights: LayerNormWeights) throws {
+        features = weights.scale.count
+        scale = try CLBuffer(context, weights.scale.map { T($0) })
+        bias = try CLBuffer(context, weights.bias.map { T($0) })
+    }
+}
+
+/// What `DenseKernels.mlp` keeps for its backward: each hidden layer's pre-activation.
+public struct CLMLPCache<T: CLReal> {
+    public var preActivations: [CLBuffer<T>] = []
+    public init() {}
+}
+
+/// What `DenseKernels.layerNorm` keeps for its backward: x − μ and rsqrt(ν + ε) per row.
+public struct CLLayerNormCache<T: CLReal> {
+    public var centered: CLBuffer<T>?
+    public var inverse: CLBuffer<T>?
+    public init() {}
+}
