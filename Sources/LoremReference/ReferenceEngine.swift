@@ -1,8 +1,14 @@
 import LoremIO
 import LoremModel
 
+/// An engine evaluates the model on one structure: the float64 reference here, the OpenCL
+/// engine in LoremGPU. The CLI and `verify` see engines only through this.
+public protocol LoremEngine {
+    func evaluate(_ structure: Structure, forces: Bool) throws -> EngineResult
+}
+
 /// What one evaluation produces. Energies exclude the elemental baseline (the caller adds it).
-public struct ReferenceResult: Sendable {
+public struct EngineResult: Sendable {
     public var energy: Double
     public var perAtomEnergies: [Double]
     /// F_i = −∂E/∂R_i; nil when forces were not requested.
@@ -17,7 +23,7 @@ public struct ReferenceResult: Sendable {
 
 /// The float64 CPU reference: every operation of `Lorem` written for clarity, with a
 /// hand-written reverse pass (one backward per forward; ARCHITECTURE.md) for forces and virial.
-public struct ReferenceEngine: Sendable {
+public struct ReferenceEngine: LoremEngine, Sendable {
     public let config: LoremConfig
     public let weights: LoremWeights
     /// Exact k-sum (lorem-jax's definition) or PME for the periodic long range.
@@ -39,7 +45,7 @@ public struct ReferenceEngine: Sendable {
         self.harmonics = SphericalHarmonics(maxDegree: config.maxDegree)
     }
 
-    public func evaluate(_ s: Structure, forces wantForces: Bool = true) throws -> ReferenceResult {
+    public func evaluate(_ s: Structure, forces wantForces: Bool = true) throws -> EngineResult {
         for z in s.numbers where !(1..<100).contains(z) {
             throw ReferenceError.unsupportedElement(z)
         }
@@ -64,7 +70,7 @@ public struct ReferenceEngine: Sendable {
             h = h2
             for i in energies.indices { energies[i] += e[i] }
         }
-        var result = ReferenceResult(
+        var result = EngineResult(
             energy: energies.reduce(0, +), perAtomEnergies: energies, forces: nil, virial: nil,
             charges: longRange?.charges ?? [], potentials: longRange?.potentials ?? [])
         guard wantForces else { return result }

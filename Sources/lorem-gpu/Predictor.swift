@@ -7,7 +7,7 @@ import LoremReference
 /// engine, adds the elemental baseline and converts the virial to ASE's stress.
 struct Predictor {
     let model: TrainedModel
-    let engine: ReferenceEngine
+    let engine: any LoremEngine
     let computeStress: Bool
 
     func predict(_ s: Structure, index: Int, file: String) throws -> Structure {
@@ -15,7 +15,7 @@ struct Predictor {
             throw PredictError(file: file, frame: index, reason:
                 "element \(Elements.symbol(for: z) ?? "Z=\(z)") is not in the model's baseline (the model knows \(model.knownElements))")
         }
-        let result: ReferenceResult
+        let result: EngineResult
         do {
             result = try engine.evaluate(s, forces: true)
         } catch {
