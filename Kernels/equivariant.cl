@@ -1,0 +1,158 @@
+// e3x's equivariant layers and LOREM's degree-norm features, with their backward passes:
+// Dense per degree (LOREM_MATH.md §3), Tensor (§4.2, also the core of TensorDense §4.3 and
+// MessagePass §5) and flat(‖X‖) (§7.1).
+//
+// Spherical arrays are [rows, (L+1)², F] row-major: element (i, a, f) at (i·slots + a)·F + f.
+// Tensor operands are addressed with a feature stride and offset, (i·slots + a)·stride +
+// offset + f, so TensorDense reads and writes the two halves of its [rows, slots, 2F] buffer
+// in place instead of splitting and joining copies.
+//
+// Every kernel computes one output element and sums in the reference's order (entries of the
+// coupling table in table order, features in increasing order), so there are no write
+// conflicts, no atomics, and results are bit-reproducible.
+//
+// Obvious GPU optimisations, not done (correctness first): stage the per-degree Dense kernel
+// and the coupling entries in local memory; one work-group per row sharing x and y rows;
+// vector loads along f.
+
+// Degree of flat slot a: slots l² … l²+2l hold degree l (§0).
+inline int degree_of(const int a) {
+    int l = (int)sqrt((float)a);
+    while (l * l > a) l--;
+    while ((l + 1) * (l + 1) <= a) l++;
+    return l;
+}
+
+// ---- Dense per degree (§3) ------------------------------------------------------------------
+
+// y[i,a,g] = Σ_f x[i,a,f]·W^{deg a}[f,g]; w holds the degrees' [fin, fout] kernels back to
+// back. global = (fout, slots, rows).
+__kernel void eq_dense_forward(__global const real *x, __global const real *w, __global real *y,
+                               const int rows, const int slots, const int fin, const int fout) {
+    const int g = get_global_id(0), a = get_global_id(1), i = get_global_id(2);
+    if (g >= fout || a >= slots || i >= rows) return;
+    __global const real *xr = x + ((size_t)i * slots + a) * fin;
+    __global const real *wk = w + (size_t)degree_of(a) * fin * fout + g;
+    real acc = 0;
+    for (int f = 0; f < fin; f++) acc += xr[f] * wk[(size_t)f * fout];
+    y[((size_t)i * slots + a) * fout + g] = acc;
+}
+
+// x̄[i,a,f] = Σ_g ȳ[i,a,g]·W^{deg a}[f,g]; global = (fin, slots, rows).
+__kernel void eq_dense_backward(__global const real *yBar, __global const real *w, __global real *xBar,
+                                const int rows, const int slots, const int fin, const int fout) {
+    const int f = get_global_id(0), a = get_global_id(1), i = get_global_id(2);
+    if (f >= fin || a >= slots || i >= rows) return;
+    __global const real *gr = yBar + ((size_t)i * slots + a) * fout;
+    __global const real *wr = w + ((size_t)degree_of(a) * fin + f) * fout;
+    real acc = 0;
+    for (int g = 0; g < fout; g++) acc += gr[g] * wr[g];
+    xBar[((size_t)i * slots + a) * fin + f] = acc;
+}
+
+// ---- Tensor (§4.2) --------------------------------------------------------------------------
+//
+// The coupling table arrives as `entries` (4 ints per entry: a, b, c, and the offset of the
+// path's weights W[l1,l2,l3,·] in `w`) and `values` (C[a,b,c]). `offsets`/`ids` group the
+// entry ids by one slot (c for the forward, a for x̄, b for ȳ), in increasing id, so each
+// work-item loops over exactly the entries that touch its output, in table order.
+//
+// y row of row i: yIndex[i] when hasIndex (MessagePass reads the source atom o(p)), else i.
+
+// z[i,c,f] = Σ_{entries→c} W[path,f]·C·x[i,a,f]·y[iy,b,f]; global = (F, slots3, rows).
+__kernel void tensor_forward(__global const real *x, const int xStride, const int xOffset,
+                             __global const real *y, const int yStride, const int yOffset,
+                             __global const int *yIndex, const int hasIndex,
+                             __global const real *w, __global const int *entries,
+                             __global const real *values, __global const int *offsets,
+                             __global const int *ids, __global real *z, const int rows,
+                             const int slots1, const int slots2, const int slots3, const int F) {
+    const int f = get_global_id(0), c = get_global_id(1), i = get_global_id(2);
+    if (f >= F || c >= slots3 || i >= rows) return;
+    const size_t iy = hasIndex ? (size_t)yIndex[i] : (size_t)i;
+    __global const real *xr = x + (size_t)i * slots1 * xStride + xOffset + f;
+    __global const real *yr = y + iy * slots2 * yStride + yOffset + f;
+    real acc = 0;
+    for (int q = offsets[c]; q < offsets[c + 1]; q++) {
+        __global const int *e = entries + 4 * ids[q];
+        acc += w[e[3] + f] * values[ids[q]] * xr[e[0] * xStride] * yr[e[1] * yStride];
+    }
+    z[((size_t)i * slots3 + c) * F + f] = acc;
+}
+
+// x̄[i,a,f] = Σ_{entries with a} (W[path,f]·C·z̄[i,c,f])·y[iy,b,f]; global = (F, slots1, rows).
+__kernel void tensor_backward_x(__global const real *zBar, __global const real *y, const int yStride,
+                                const int yOffset, __global const int *yIndex, const int hasIndex,
+                                __global const real *w, __global const int *entries,
+                                __global const real *values, __global const int *offsets,
+                                __global const int *ids, __global real *xBar, const int xStride,
+                                const int xOffset, const int rows, const int slots1, const int slots2,
+                                const int slots3, const int F) {
+    const int f = get_global_id(0), a = get_global_id(1), i = get_global_id(2);
+    if (f >= F || a >= slots1 || i >= rows) return;
+    const size_t iy = hasIndex ? (size_t)yIndex[i] : (size_t)i;
+    __global const real *zr = zBar + (size_t)i * slots3 * F + f;
+    __global const real *yr = y + iy * slots2 * yStride + yOffset + f;
+    real acc = 0;
+    for (int q = offsets[a]; q < offsets[a + 1]; q++) {
+        __global const int *e = entries + 4 * ids[q];
+        const real g = w[e[3] + f] * values[ids[q]] * zr[e[2] * F];
+        acc += g * yr[e[1] * yStride];
+    }
+    xBar[((size_t)i * slots1 + a) * xStride + xOffset + f] = acc;
+}
+
+// Row i's share of ȳ: Σ_{entries with b} (W[path,f]·C·z̄[i,c,f])·x[i,a,f], written to row i
+// of `out` (ȳ itself, or a per-pair buffer that the host then reduces per source atom);
+// global = (F, slots2, rows).
+__kernel void tensor_backward_y(__global const real *zBar, __global const real *x, const int xStride,
+                                const int xOffset, __global const real *w, __global const int *entries,
+                                __global const real *values, __global const int *offsets,
+                                __global const int *ids, __global real *out, const int outStride,
+                                const int outOffset, const int rows, const int slots1, const int slots2,
+                                const int slots3, const int F) {
+    const int f = get_global_id(0), b = get_global_id(1), i = get_global_id(2);
+    if (f >= F || b >= slots2 || i >= rows) return;
+    __global const real *zr = zBar + (size_t)i * slots3 * F + f;
+    __global const real *xr = x + (size_t)i * slots1 * xStride + xOffset + f;
+    real acc = 0;
+    for (int q = offsets[b]; q < offsets[b + 1]; q++) {
+        __global const int *e = entries + 4 * ids[q];
+        const real g = w[e[3] + f] * values[ids[q]] * zr[e[2] * F];
+        acc += g * xr[e[0] * xStride];
+    }
+    out[((size_t)i * slots2 + b) * outStride + outOffset + f] = acc;
+}
+
+// ---- Degree-norm features (§7.1) ------------------------------------------------------------
+
+// flat[i, l·F+f] = λ_l·sqrt(Σ_{deg a=l} X[i,a,f]²); global = (F, L+1, rows).
+__kernel void norm_features_forward(__global const real *x, __global const real *lambda,
+                                    __global real *out, const int rows, const int L, const int F) {
+    const int f = get_global_id(0), l = get_global_id(1), i = get_global_id(2);
+    if (f >= F || l > L || i >= rows) return;
+    const int slots = (L + 1) * (L + 1);
+    __global const real *xr = x + (size_t)i * slots * F + f;
+    real s = 0;
+    for (int a = l * l; a < (l + 1) * (l + 1); a++) s += xr[a * F] * xr[a * F];
+    out[((size_t)i * (L + 1) + l) * F + f] = lambda[l] * sqrt(s);
+}
+
+// X̄[i,a,f] = flat̄[i, l·F+f]·λ_l/n·X[i,a,f] with n the block's norm, and 0 where the block
+// vanishes (spherical_norm's custom JVP divides by 1 there: zero, not NaN).
+// global = (F, slots, rows); each work-item recomputes its block's norm (2l+1 terms).
+__kernel void norm_features_backward(__global const real *outBar, __global const real *x,
+                                     __global const real *lambda, __global real *xBar,
+                                     const int rows, const int L, const int F) {
+    const int f = get_global_id(0), a = get_global_id(1), i = get_global_id(2);
+    const int slots = (L + 1) * (L + 1);
+    if (f >= F || a >= slots || i >= rows) return;
+    const int l = degree_of(a);
+    __global const real *xr = x + (size_t)i * slots * F + f;
+    real s = 0;
+    for (int b = l * l; b < (l + 1) * (l + 1); b++) s += xr[b * F] * xr[b * F];
+    const real n = sqrt(s);
+    real value = 0;
+    if (n > 0) value = outBar[((size_t)i * (L + 1) + l) * F + f] * lambda[l] / n * xr[a * F];
+    xBar[((size_t)i * slots + a) * F + f] = value;
+}

@@ -1,0 +1,127 @@
+// Pair↔atom plumbing shared by every LOREM stage (LOREM_MATH.md §7): segment sums Σ_{p→i},
+// row gathers, column concatenation, the radial contraction of RadialCoefficients (§7.1) and
+// the spherical edge basis G = w(deg a)·Y_a (§7.2 steps 5 and 9), with their backwards.
+//
+// Sums over pairs never scatter: a row map (gather index p → source row, plus its transpose
+// as CSR: for each source row the pairs that read it, in increasing p) lets one work-item
+// own each output row and add its pairs in a fixed order. No atomics; bit-reproducible.
+//
+// Obvious GPU optimisation, not done: one work-group per output row with the columns across
+// its work-items is what these already do via global dimension 0 (coalesced along columns).
+
+// out[r, k] = Σ_{q ∈ [offsets[r], offsets[r+1])} x[members[q], k]; global = (cols, outRows).
+// With the centers' map (pairs sorted by center) this is the segment sum; with the others'
+// map it is the transpose of the gather through o(p).
+__kernel void segment_sum(__global const real *x, __global const int *offsets,
+                          __global const int *members, __global real *out, const int outRows,
+                          const int cols) {
+    const int k = get_global_id(0), r = get_global_id(1);
+    if (k >= cols || r >= outRows) return;
+    real acc = 0;
+    for (int q = offsets[r]; q < offsets[r + 1]; q++) acc += x[(size_t)members[q] * cols + k];
+    out[(size_t)r * cols + k] = acc;
+}
+
+// out[p, k] = x[index[p], k]; global = (cols, rows).
+__kernel void gather_rows(__global const real *x, __global const int *index, __global real *out,
+                          const int rows, const int cols) {
+    const int k = get_global_id(0), p = get_global_id(1);
+    if (k >= cols || p >= rows) return;
+    out[(size_t)p * cols + k] = x[(size_t)index[p] * cols + k];
+}
+
+// dst[r, dstOffset + k] = src[r, srcOffset + k] for k < cols: one half of a concatenation
+// [a ‖ b], or of its backward (the split); global = (cols, rows).
+__kernel void copy_columns(__global const real *src, const int srcStride, const int srcOffset,
+                           __global real *dst, const int dstStride, const int dstOffset,
+                           const int rows, const int cols) {
+    const int k = get_global_id(0), r = get_global_id(1);
+    if (k >= cols || r >= rows) return;
+    dst[(size_t)r * dstStride + dstOffset + k] = src[(size_t)r * srcStride + srcOffset + k];
+}
+
+// e[p,f] = Σ_k coef[row(p), k·d+f]·radial[p,k], row(p) = coefRow[p] (species-pair table)
+// when hasRow, else p; global = (d, P).
+__kernel void contract_radial(__global const real *coef, __global const int *coefRow, const int hasRow,
+                              __global const real *radial, __global real *e, const int P, const int K,
+                              const int d) {
+    const int f = get_global_id(0), p = get_global_id(1);
+    if (f >= d || p >= P) return;
+    __global const real *cr = coef + (size_t)(hasRow ? coefRow[p] : p) * K * d + f;
+    __global const real *rr = radial + (size_t)p * K;
+    real acc = 0;
+    for (int k = 0; k < K; k++) acc += cr[k * d] * rr[k];
+    e[(size_t)p * d + f] = acc;
+}
+
+// radial̄[p,k] = Σ_f ē[p,f]·coef[row(p), k·d+f]; global = (K, P).
+__kernel void contract_radial_backward_radial(__global const real *eBar, __global const real *coef,
+                                              __global const int *coefRow, const int hasRow,
+                                              __global real *radialBar, const int P, const int K,
+                                              const int d) {
+    const int k = get_global_id(0), p = get_global_id(1);
+    if (k >= K || p >= P) return;
+    __global const real *cr = coef + (size_t)(hasRow ? coefRow[p] : p) * K * d + (size_t)k * d;
+    __global const real *er = eBar + (size_t)p * d;
+    real acc = 0;
+    for (int f = 0; f < d; f++) acc += er[f] * cr[f];
+    radialBar[(size_t)p * K + k] = acc;
+}
+
+// coef̄[p, k·d+f] = ē[p,f]·radial[p,k] (per-pair coefficients); global = (K·d, P).
+__kernel void contract_radial_backward_coefficients(__global const real *eBar, __global const real *radial,
+                                                    __global real *coefBar, const int P, const int K,
+                                                    const int d) {
+    const int j = get_global_id(0), p = get_global_id(1);
+    if (j >= K * d || p >= P) return;
+    coefBar[(size_t)p * K * d + j] = eBar[(size_t)p * d + j % d] * radial[(size_t)p * K + j / d];
+}
+
+// Degree of flat slot a (slots l² … l²+2l hold degree l).
+inline int slot_degree(const int a) {
+    int l = (int)sqrt((float)a);
+    while (l * l > a) l--;
+    while ((l + 1) * (l + 1) <= a) l++;
+    return l;
+}
+
+// G[p,a,f] = w[p, deg a·s+f]·Y[p,a]; global = (s, slots, P).
+__kernel void edge_basis(__global const real *w, __global const real *Y, __global real *G, const int P,
+                         const int L, const int s) {
+    const int f = get_global_id(0), a = get_global_id(1), p = get_global_id(2);
+    const int slots = (L + 1) * (L + 1);
+    if (f >= s || a >= slots || p >= P) return;
+    G[((size_t)p * slots + a) * s + f] = w[(size_t)p * (L + 1) * s + slot_degree(a) * s + f] * Y[(size_t)p * slots + a];
+}
+
+// w̄[p, l·s+f] = Σ_{deg a=l} Ḡ[p,a,f]·Y[p,a]; global = (s, L+1, P).
+__kernel void edge_basis_backward_weights(__global const real *gBar, __global const real *Y,
+                                          __global real *wBar, const int P, const int L, const int s) {
+    const int f = get_global_id(0), l = get_global_id(1), p = get_global_id(2);
+    if (f >= s || l > L || p >= P) return;
+    const int slots = (L + 1) * (L + 1);
+    real acc = 0;
+    for (int a = l * l; a < (l + 1) * (l + 1); a++)
+        acc += gBar[((size_t)p * slots + a) * s + f] * Y[(size_t)p * slots + a];
+    wBar[(size_t)p * (L + 1) * s + l * s + f] = acc;
+}
+
+// Ȳ[p,a] = Σ_f Ḡ[p,a,f]·w[p, deg a·s+f]; global = (slots, P).
+__kernel void edge_basis_backward_harmonics(__global const real *gBar, __global const real *w,
+                                            __global real *yBar, const int P, const int L, const int s) {
+    const int a = get_global_id(0), p = get_global_id(1);
+    const int slots = (L + 1) * (L + 1);
+    if (a >= slots || p >= P) return;
+    __global const real *gr = gBar + ((size_t)p * slots + a) * s;
+    __global const real *wr = w + (size_t)p * (L + 1) * s + slot_degree(a) * s;
+    real acc = 0;
+    for (int f = 0; f < s; f++) acc += gr[f] * wr[f];
+    yBar[(size_t)p * slots + a] = acc;
+}
+
+// out = a + b elementwise (residuals); out may be a or b.
+__kernel void add(__global const real *a, __global const real *b, __global real *out, const int count) {
+    const int e = get_global_id(0);
+    if (e >= count) return;
+    out[e] = a[e] + b[e];
+}

@@ -1,0 +1,176 @@
+/// e3x Tensor and the layers built on it — TensorDense (LOREM_MATH.md §4.3) and MessagePass
+/// (§5) — forward and backward, on the kernels of Kernels/equivariant.cl.
+extension EquivariantKernels {
+    // MARK: Tensor (§4.2)
+
+    /// z[i,c,f] = Σ W[l1,l2,l3,f]·C[a,b,c]·x[i,a,f]·y[row(i),b,f] for `rows` rows of x, with
+    /// row(i) = i, or `yRows.index[i]` (MessagePass reads the source atom o(p) of each pair
+    /// without a gathered copy; y then has `yRows.sources` rows).
+    public func tensor(_ x: CLBuffer<T>, _ y: CLBuffer<T>, rows: Int, _ t: CLTensor<T>, yRows: CLRowMap? = nil,
+                       into z: CLBuffer<T>) throws {
+        try tensor(.whole(x, t.features), .whole(y, t.features), rows: rows, t, yRows: yRows, into: z)
+    }
+
+    public func tensor(_ x: CLBuffer<T>, _ y: CLBuffer<T>, rows: Int, _ t: CLTensor<T>, yRows: CLRowMap? = nil)
+        throws -> CLBuffer<T>
+    {
+        let z = try CLBuffer<T>(context, count: rows * t.slots3 * t.features)
+        try tensor(x, y, rows: rows, t, yRows: yRows, into: z)
+        return z
+    }
+
+    /// (x̄, ȳ) of `tensor`; ȳ has y's row count. With `yRows`, each pair's share of ȳ goes to a
+    /// pair-sized buffer that is then summed per source atom through the map's CSR — a fixed
+    /// order and no float atomics, so the scatter is deterministic.
+    public func tensorBackward(_ zBar: CLBuffer<T>, _ x: CLBuffer<T>, _ y: CLBuffer<T>, rows: Int, _ t: CLTensor<T>,
+                               yRows: CLRowMap? = nil) throws -> (xBar: CLBuffer<T>, yBar: CLBuffer<T>) {
+        let F = t.features
+        let xBar = try CLBuffer<T>(context, count: rows * t.slots1 * F)
+        let yBar = try CLBuffer<T>(context, count: (yRows?.sources ?? rows) * t.slots2 * F)
+        try tensorBackward(zBar, .whole(x, F), .whole(y, F), rows: rows, t, yRows: yRows, xBar: .whole(xBar, F),
+                           yBar: .whole(yBar, F))
+        return (xBar, yBar)
+    }
+
+    // MARK: TensorDense (§4.3)
+
+    /// Dense to 2F, then Tensor(features [0,F), features [F,2F)). Returns the output and the
+    /// Dense output `hidden` [rows, slots, 2F], which the backward needs; the halves are read
+    /// in place through strides, never split into copies.
+    public func tensorDense(_ x: CLBuffer<T>, rows: Int, _ layer: CLTensorDense<T>) throws
+        -> (out: CLBuffer<T>, hidden: CLBuffer<T>)
+    {
+        let hidden = try dense(x, rows: rows, layer.dense)
+        let t = layer.tensor
+        let out = try CLBuffer<T>(context, count: rows * t.slots3 * t.features)
+        try tensor(SphericalView(hidden, stride: 2 * t.features, offset: 0),
+                   SphericalView(hidden, stride: 2 * t.features, offset: t.features), rows: rows, t, yRows: nil,
+                   into: out)
+        return (out, hidden)
+    }
+
+    /// x̄ of TensorDense: the Tensor's two cotangents are written straight into the halves of
+    /// one [rows, slots, 2F] buffer (the join), then the Dense backward.
+    public func tensorDenseBackward(_ zBar: CLBuffer<T>, rows: Int, _ layer: CLTensorDense<T>, hidden: CLBuffer<T>)
+        throws -> CLBuffer<T>
+    {
+        let t = layer.tensor, F = t.features
+        let hiddenBar = try CLBuffer<T>(context, count: rows * layer.dense.slots * 2 * F)
+        let first = SphericalView(hidden, stride: 2 * F, offset: 0), second = SphericalView(hidden, stride: 2 * F, offset: F)
+        try tensorBackward(zBar, first, second, rows: rows, t, yRows: nil,
+                           xBar: SphericalView(hiddenBar, stride: 2 * F, offset: 0),
+                           yBar: SphericalView(hiddenBar, stride: 2 * F, offset: F))
+        return try denseBackward(hiddenBar, rows: rows, layer.dense)
+    }
+
+    // MARK: MessagePass (§5)
+
+    /// M_i = Σ_{p: c(p)=i} Tensor(filter(G_p), X_{o(p)}) for edge basis G [pairs, slots, F] and
+    /// node features X [atoms, slots, F]. Returns M and the filtered basis (kept for the
+    /// backward).
+    public func messagePass(_ nodes: CLBuffer<T>, edgeBasis: CLBuffer<T>, _ layer: CLMessagePass<T>,
+                            centers: CLRowMap, others: CLRowMap) throws -> (messages: CLBuffer<T>, filtered: CLBuffer<T>)
+    {
+        precondition(centers.rows == others.rows && centers.sources == others.sources)
+        let filtered = try dense(edgeBasis, rows: centers.rows, layer.filter)
+        let perPair = try tensor(filtered, nodes, rows: centers.rows, layer.tensor, yRows: others)
+        let messages = try pairs.segmentSum(perPair, columns: layer.tensor.slots3 * layer.tensor.features, centers)
+        return (messages, filtered)
+    }
+
+    /// (X̄, Ḡ) of `messagePass` from M̄ [atoms, slots, F].
+    public func messagePassBackward(_ messagesBar: CLBuffer<T>, nodes: CLBuffer<T>, filtered: CLBuffer<T>,
+                                    _ layer: CLMessagePass<T>, centers: CLRowMap, others: CLRowMap) throws
+        -> (nodesBar: CLBuffer<T>, edgeBasisBar: CLBuffer<T>)
+    {
+        let t = layer.tensor
+        let perPairBar = try pairs.gather(messagesBar, columns: t.slots3 * t.features, centers)
+        let (filteredBar, nodesBar) = try tensorBackward(perPairBar, filtered, nodes, rows: centers.rows, t,
+                                                         yRows: others)
+        return (nodesBar, try denseBackward(filteredBar, rows: centers.rows, layer.filter))
+    }
+
+    // MARK: Strided operands
+
+    func tensor(_ x: SphericalView<T>, _ y: SphericalView<T>, rows: Int, _ t: CLTensor<T>, yRows: CLRowMap?,
+                into z: CLBuffer<T>) throws {
+        let F = t.features
+        try checkIndex(yRows, rows: rows)
+        try x.require(rows: rows, slots: t.slots1, features: F, "tensor x")
+        try y.require(rows: yRows?.sources ?? rows, slots: t.slots2, features: F, "tensor y")
+        try z.require(rows * t.slots3, F, "tensor output")
+        guard rows > 0 else { return }
+        let index: any CLKernelArgument = yRows?.index ?? CLNullBuffer()
+        try tensorForward.launch(
+            global: [F, t.slots3, rows], x.buffer, Int32(x.stride), Int32(x.offset), y.buffer, Int32(y.stride),
+            Int32(y.offset), index, Int32(yRows == nil ? 0 : 1), t.kernel, t.entries, t.values, t.byOutput.offsets,
+            t.byOutput.ids, z, Int32(rows), Int32(t.slots1), Int32(t.slots2), Int32(t.slots3), Int32(F))
+    }
+
+    func tensorBackward(_ zBar: CLBuffer<T>, _ x: SphericalView<T>, _ y: SphericalView<T>, rows: Int,
+                        _ t: CLTensor<T>, yRows: CLRowMap?, xBar: SphericalView<T>, yBar: SphericalView<T>) throws {
+        let F = t.features
+        let yCount = yRows?.sources ?? rows
+        try checkIndex(yRows, rows: rows)
+        try zBar.require(rows * t.slots3, F, "tensor backward input")
+        try x.require(rows: rows, slots: t.slots1, features: F, "tensor backward x")
+        try y.require(rows: yCount, slots: t.slots2, features: F, "tensor backward y")
+        try xBar.require(rows: rows, slots: t.slots1, features: F, "tensor backward x̄")
+        try yBar.require(rows: yCount, slots: t.slots2, features: F, "tensor backward ȳ")
+        guard rows > 0 else {
+            // No pairs: every source row's ȳ is an empty sum.
+            if let yRows {
+                try pairs.segmentSum(try CLBuffer<T>(context, count: 0), columns: t.slots2 * F, yRows, into: yBar.buffer)
+            }
+            return
+        }
+        let (n, s1, s2, s3, f) = (Int32(rows), Int32(t.slots1), Int32(t.slots2), Int32(t.slots3), Int32(F))
+        let index: any CLKernelArgument = yRows?.index ?? CLNullBuffer()
+        try tensorBackwardX.launch(
+            global: [F, t.slots1, rows], zBar, y.buffer, Int32(y.stride), Int32(y.offset), index,
+            Int32(yRows == nil ? 0 : 1), t.kernel, t.entries, t.values, t.byFirst.offsets, t.byFirst.ids, xBar.buffer,
+            Int32(xBar.stride), Int32(xBar.offset), n, s1, s2, s3, f)
+        // Without a gather each row owns its ȳ row; with one, rows share source atoms.
+        let direct = yRows == nil
+        let shares = direct ? yBar : SphericalView(try CLBuffer<T>(context, count: rows * t.slots2 * F), stride: F, offset: 0)
+        try tensorBackwardY.launch(
+            global: [F, t.slots2, rows], zBar, x.buffer, Int32(x.stride), Int32(x.offset), t.kernel, t.entries,
+            t.values, t.bySecond.offsets, t.bySecond.ids, shares.buffer, Int32(shares.stride), Int32(shares.offset),
+            n, s1, s2, s3, f)
+        if let yRows {
+            guard yBar.stride == F && yBar.offset == 0 else {
+                throw CLError.unsupported("tensor backward: a gathered ȳ must be a whole array")
+            }
+            try pairs.segmentSum(shares.buffer, columns: t.slots2 * F, yRows, into: yBar.buffer)
+        }
+    }
+
+    private func checkIndex(_ map: CLRowMap?, rows: Int) throws {
+        if let map, map.rows != rows {
+            throw CLError.sizeMismatch("tensor: row map of \(map.rows) rows for \(rows) rows of x")
+        }
+    }
+}
+
+/// A spherical operand addressed as (i·slots + a)·stride + offset + f: a whole array (stride F,
+/// offset 0) or one half of TensorDense's [rows, slots, 2F] buffer (stride 2F, offset 0 or F).
+struct SphericalView<T: CLReal> {
+    let buffer: CLBuffer<T>
+    let stride: Int
+    let offset: Int
+
+    init(_ buffer: CLBuffer<T>, stride: Int, offset: Int) {
+        self.buffer = buffer
+        self.stride = stride
+        self.offset = offset
+    }
+
+    static func whole(_ buffer: CLBuffer<T>, _ features: Int) -> SphericalView { SphericalView(buffer, stride: features, offset: 0) }
+
+    func require(rows: Int, slots: Int, features: Int, _ what: String) throws {
+        guard offset + features <= stride else {
+            throw CLError.sizeMismatch("\(what): features [\(offset), \(offset + features)) exceed stride \(stride)")
+        }
+        try buffer.require(rows * slots, stride, what)
+    }
+}

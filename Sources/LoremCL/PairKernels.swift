@@ -1,0 +1,177 @@
+import LoremModel
+
+/// The pair↔atom plumbing on the device (Kernels/pairs.cl), mirroring LoremReference's PairOps
+/// op for op: segment sums over pairs (Σ_{p→i}, LOREM_MATH.md §7.2), row gathers, the
+/// concatenation [h_c ‖ h_o] and its split, RadialCoefficients' contraction (§7.1), the
+/// spherical edge basis (§7.2 steps 5 and 9), and an elementwise add for residuals.
+///
+/// Matrices are row-major with explicit row counts; a spherical array [rows, (L+1)², F] is a
+/// matrix of (L+1)²·F columns for the sums and gathers. Sums over pairs go through a
+/// `CLRowMap`'s CSR, so every output is owned by one work-item: no atomics, deterministic.
+public final class PairKernels<T: CLReal> {
+    public let context: CLContext
+    private let segmentSum, gather, copyColumns, contract, contractRadialBar, contractCoefBar: CLKernel
+    private let edgeBasis, edgeBasisWeightsBar, edgeBasisHarmonicsBar, add: CLKernel
+
+    public init(context: CLContext) throws {
+        self.context = context
+        let program = try context.program(family: "pairs", precision: T.self)
+        segmentSum = try program.kernel("segment_sum")
+        gather = try program.kernel("gather_rows")
+        copyColumns = try program.kernel("copy_columns")
+        contract = try program.kernel("contract_radial")
+        contractRadialBar = try program.kernel("contract_radial_backward_radial")
+        contractCoefBar = try program.kernel("contract_radial_backward_coefficients")
+        edgeBasis = try program.kernel("edge_basis")
+        edgeBasisWeightsBar = try program.kernel("edge_basis_backward_weights")
+        edgeBasisHarmonicsBar = try program.kernel("edge_basis_backward_harmonics")
+        add = try program.kernel("add")
+    }
+
+    // MARK: Sums and gathers
+
+    /// out[r] = Σ_{p: map.index[p] = r} x[p] over `columns` columns, in increasing p: with the
+    /// centers' map the segment sum Σ_{p→i}; with the others' map the transpose of a gather
+    /// through o(p). Rows no pair maps to are 0.
+    public func segmentSum(_ x: CLBuffer<T>, columns: Int, _ map: CLRowMap, into out: CLBuffer<T>) throws {
+        try x.require(map.rows, columns, "segment sum input")
+        try out.require(map.sources, columns, "segment sum output")
+        guard map.sources > 0, columns > 0 else { return }
+        try segmentSum.launch(global: [columns, map.sources], x, map.offsets, map.members, out, Int32(map.sources),
+                              Int32(columns))
+    }
+
+    public func segmentSum(_ x: CLBuffer<T>, columns: Int, _ map: CLRowMap) throws -> CLBuffer<T> {
+        let out = try CLBuffer<T>(context, count: map.sources * columns)
+        try segmentSum(x, columns: columns, map, into: out)
+        return out
+    }
+
+    /// out[p] = x[map.index[p]] (the node→pair gather, and the backward of a segment sum).
+    public func gather(_ x: CLBuffer<T>, columns: Int, _ map: CLRowMap, into out: CLBuffer<T>) throws {
+        try x.require(map.sources, columns, "gather input")
+        try out.require(map.rows, columns, "gather output")
+        guard map.rows > 0, columns > 0 else { return }
+        try gather.launch(global: [columns, map.rows], x, map.index, out, Int32(map.rows), Int32(columns))
+    }
+
+    public func gather(_ x: CLBuffer<T>, columns: Int, _ map: CLRowMap) throws -> CLBuffer<T> {
+        let out = try CLBuffer<T>(context, count: map.rows * columns)
+        try gather(x, columns: columns, map, into: out)
+        return out
+    }
+
+    // MARK: Concatenation
+
+    /// [a ‖ b] along columns for `rows` rows (RadialCoefficients' [h_c ‖ h_o], §7.2).
+    public func concat(_ a: CLBuffer<T>, columns ca: Int, _ b: CLBuffer<T>, columns cb: Int, rows: Int) throws
+        -> CLBuffer<T>
+    {
+        let out = try CLBuffer<T>(context, count: rows * (ca + cb))
+        try copy(a, stride: ca, offset: 0, into: out, stride: ca + cb, offset: 0, rows: rows, columns: ca)
+        try copy(b, stride: cb, offset: 0, into: out, stride: ca + cb, offset: ca, rows: rows, columns: cb)
+        return out
+    }
+
+    /// The backward of `concat`: the two column blocks of the cotangent.
+    public func concatBackward(_ outBar: CLBuffer<T>, rows: Int, columns ca: Int, _ cb: Int) throws
+        -> (aBar: CLBuffer<T>, bBar: CLBuffer<T>)
+    {
+        let aBar = try CLBuffer<T>(context, count: rows * ca), bBar = try CLBuffer<T>(context, count: rows * cb)
+        try copy(outBar, stride: ca + cb, offset: 0, into: aBar, stride: ca, offset: 0, rows: rows, columns: ca)
+        try copy(outBar, stride: ca + cb, offset: ca, into: bBar, stride: cb, offset: 0, rows: rows, columns: cb)
+        return (aBar, bBar)
+    }
+
+    private func copy(_ src: CLBuffer<T>, stride ss: Int, offset so: Int, into dst: CLBuffer<T>, stride ds: Int,
+                      offset dOff: Int, rows: Int, columns: Int) throws {
+        try src.require(rows, ss, "column copy source")
+        try dst.require(rows, ds, "column copy destination")
+        guard rows > 0, columns > 0 else { return }
+        try copyColumns.launch(global: [columns, rows], src, Int32(ss), Int32(so), dst, Int32(ds), Int32(dOff),
+                               Int32(rows), Int32(columns))
+    }
+
+    // MARK: Radial contraction (§7.1)
+
+    /// e[p,f] = Σ_k coef[row(p), k·d+f]·radial[p,k] for `pairs` pairs, with row(p) =
+    /// coefRows[p] (a species-pair table row) or p when nil.
+    public func contractRadial(_ coef: CLBuffer<T>, coefRows: CLBuffer<Int32>?, radial: CLBuffer<T>, pairs: Int,
+                               basis K: Int, features d: Int) throws -> CLBuffer<T> {
+        if coefRows == nil { try coef.require(pairs, K * d, "radial contraction coefficients") }
+        try coefRows?.require(pairs, 1, "radial contraction coefficient rows")
+        try radial.require(pairs, K, "radial contraction basis")
+        let e = try CLBuffer<T>(context, count: pairs * d)
+        guard pairs > 0, d > 0 else { return e }
+        try contract.launch(global: [d, pairs], coef, coefRows ?? CLNullBuffer(), Int32(coefRows == nil ? 0 : 1),
+                            radial, e, Int32(pairs), Int32(K), Int32(d))
+        return e
+    }
+
+    /// radial̄[p,k] = Σ_f ē[p,f]·coef[row(p), k·d+f].
+    public func contractRadialBackwardRadial(_ eBar: CLBuffer<T>, _ coef: CLBuffer<T>, coefRows: CLBuffer<Int32>?,
+                                             pairs: Int, basis K: Int, features d: Int) throws -> CLBuffer<T> {
+        try eBar.require(pairs, d, "radial contraction backward input")
+        if coefRows == nil { try coef.require(pairs, K * d, "radial contraction coefficients") }
+        try coefRows?.require(pairs, 1, "radial contraction coefficient rows")
+        let radialBar = try CLBuffer<T>(context, count: pairs * K)
+        guard pairs > 0, K > 0 else { return radialBar }
+        try contractRadialBar.launch(global: [K, pairs], eBar, coef, coefRows ?? CLNullBuffer(),
+                                     Int32(coefRows == nil ? 0 : 1), radialBar, Int32(pairs), Int32(K), Int32(d))
+        return radialBar
+    }
+
+    /// coef̄[p, k·d+f] = ē[p,f]·radial[p,k] (per-pair coefficients only).
+    public func contractRadialBackwardCoefficients(_ eBar: CLBuffer<T>, radial: CLBuffer<T>, pairs: Int, basis K: Int,
+                                                   features d: Int) throws -> CLBuffer<T> {
+        try eBar.require(pairs, d, "radial contraction backward input")
+        try radial.require(pairs, K, "radial contraction basis")
+        let coefBar = try CLBuffer<T>(context, count: pairs * K * d)
+        guard pairs > 0, K * d > 0 else { return coefBar }
+        try contractCoefBar.launch(global: [K * d, pairs], eBar, radial, coefBar, Int32(pairs), Int32(K), Int32(d))
+        return coefBar
+    }
+
+    // MARK: Spherical edge basis (§7.2)
+
+    /// G[p,a,f] = w[p, deg a·s+f]·Y[p,a]: w [pairs, (L+1)·s], Y [pairs, (L+1)²].
+    public func edgeBasis(_ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, pairs: Int, maxDegree L: Int, features s: Int)
+        throws -> CLBuffer<T>
+    {
+        let slots = (L + 1) * (L + 1)
+        try w.require(pairs, (L + 1) * s, "edge basis weights")
+        try Y.require(pairs, slots, "edge basis harmonics")
+        let G = try CLBuffer<T>(context, count: pairs * slots * s)
+        guard pairs > 0, s > 0 else { return G }
+        try edgeBasis.launch(global: [s, slots, pairs], w, Y, G, Int32(pairs), Int32(L), Int32(s))
+        return G
+    }
+
+    /// (w̄, Ȳ) of `edgeBasis`.
+    public func edgeBasisBackward(_ gBar: CLBuffer<T>, _ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, pairs: Int,
+                                  maxDegree L: Int, features s: Int) throws -> (wBar: CLBuffer<T>, yBar: CLBuffer<T>) {
+        let slots = (L + 1) * (L + 1)
+        try gBar.require(pairs * slots, s, "edge basis backward input")
+        try w.require(pairs, (L + 1) * s, "edge basis weights")
+        try Y.require(pairs, slots, "edge basis harmonics")
+        let wBar = try CLBuffer<T>(context, count: pairs * (L + 1) * s)
+        let yBar = try CLBuffer<T>(context, count: pairs * slots)
+        guard pairs > 0 else { return (wBar, yBar) }
+        if s > 0 {
+            try edgeBasisWeightsBar.launch(global: [s, L + 1, pairs], gBar, Y, wBar, Int32(pairs), Int32(L), Int32(s))
+        }
+        try edgeBasisHarmonicsBar.launch(global: [slots, pairs], gBar, w, yBar, Int32(pairs), Int32(L), Int32(s))
+        return (wBar, yBar)
+    }
+
+    // MARK: Residuals
+
+    /// out = a + b on the first `count` elements; `out` may be `a` or `b`.
+    public func add(_ a: CLBuffer<T>, _ b: CLBuffer<T>, count: Int, into out: CLBuffer<T>) throws {
+        try a.require(count, 1, "add operand")
+        try b.require(count, 1, "add operand")
+        try out.require(count, 1, "add output")
+        guard count > 0 else { return }
+        try add.launch(global: [roundUp(count, 64)], a, b, out, Int32(count))
+    }
+}

@@ -1,0 +1,138 @@
+import LoremCL
+@testable import LoremModel
+@testable import LoremReference
+import XCTest
+
+/// Every pair-plumbing kernel against PairOps (the float64 reference), forward and backward, in
+/// float32 and float64, on a real neighbour list (pairs sorted by center, many pairs per atom).
+final class PairKernelTests: XCTestCase {
+    func testSegmentSumAndGather() throws {
+        try forEachPrecision(Float.self, checkSegmentSumAndGather)
+        try forEachPrecision(Double.self, checkSegmentSumAndGather)
+    }
+
+    func checkSegmentSumAndGather<T: CLReal>(_ kernels: EquivariantKernels<T>, _ label: String) throws {
+        var rng = SeededGenerator(seed: 21)
+        let (atoms, list) = try rng.neighbourList()
+        let context = kernels.context, pairs = kernels.pairs
+        let centers = try CLRowMap(context, index: list.centers, sources: atoms)
+        let others = try CLRowMap(context, index: list.others, sources: atoms)
+
+        let x = rng.matrix(list.count, 13)
+        let sum = try pairs.segmentSum(try upload(context, x, as: T.self), columns: 13, centers)
+        expectClose(T.self, relativeError(try sum.download(),
+                                          PairOps.segmentSum(x, centers: list.centers, atoms: atoms).data),
+                    "segment sum \(label)")
+        // Through the others' map: the transpose of a gather through o(p).
+        let byOther = try pairs.segmentSum(try upload(context, x, as: T.self), columns: 13, others)
+        expectClose(T.self, relativeError(try byOther.download(),
+                                          PairOps.segmentSum(x, centers: list.others, atoms: atoms).data),
+                    "segment sum by others \(label)")
+
+        let s = rng.spherical(list.count, 6, 3)
+        let sphericalSum = try pairs.segmentSum(try upload(context, s, as: T.self), columns: 49 * 3, centers)
+        expectClose(T.self, relativeError(try sphericalSum.download(),
+                                          PairOps.segmentSum(s, centers: list.centers, atoms: atoms).data),
+                    "spherical segment sum \(label)")
+
+        let h = rng.matrix(atoms, 11), a = rng.spherical(atoms, 2, 5)
+        let gathered = try pairs.gather(try upload(context, h, as: T.self), columns: 11, others)
+        expectClose(T.self, relativeError(try gathered.download(), PairOps.gather(h, list.others).data),
+                    "gather \(label)")
+        let sphericalGathered = try pairs.gather(try upload(context, a, as: T.self), columns: 9 * 5, centers)
+        expectClose(T.self, relativeError(try sphericalGathered.download(), PairOps.gather(a, list.centers).data),
+                    "spherical gather \(label)")
+    }
+
+    func testConcat() throws {
+        try forEachPrecision(Float.self, checkConcat)
+        try forEachPrecision(Double.self, checkConcat)
+    }
+
+    func checkConcat<T: CLReal>(_ kernels: EquivariantKernels<T>, _ label: String) throws {
+        var rng = SeededGenerator(seed: 22)
+        let context = kernels.context
+        let (a, b, outBar) = (rng.matrix(17, 7), rng.matrix(17, 9), rng.matrix(17, 16))
+        let out = try kernels.pairs.concat(try upload(context, a, as: T.self), columns: 7,
+                                           try upload(context, b, as: T.self), columns: 9, rows: 17)
+        expectClose(T.self, relativeError(try out.download(), Matrix.concat(a, b).data), "concat \(label)")
+        let (aBar, bBar) = try kernels.pairs.concatBackward(try upload(context, outBar, as: T.self), rows: 17,
+                                                            columns: 7, 9)
+        expectClose(T.self, relativeError(try aBar.download(), outBar.columns(0, 7).data), "concat backward a \(label)")
+        expectClose(T.self, relativeError(try bBar.download(), outBar.columns(7, 9).data), "concat backward b \(label)")
+    }
+
+    func testRadialContraction() throws {
+        try forEachPrecision(Float.self, checkRadialContraction)
+        try forEachPrecision(Double.self, checkRadialContraction)
+    }
+
+    func checkRadialContraction<T: CLReal>(_ kernels: EquivariantKernels<T>, _ label: String) throws {
+        var rng = SeededGenerator(seed: 23)
+        let context = kernels.context
+        let (P, K, d) = (29, 7, 10)
+        let radial = rng.matrix(P, K), eBar = rng.matrix(P, d)
+        let radialDevice = try upload(context, radial, as: T.self)
+        let eBarDevice = try upload(context, eBar, as: T.self)
+        // Per-pair coefficients (message passing), then a species-pair table (Initial).
+        let table = rng.matrix(3, K * d)
+        let tableRows = (0..<P).map { ($0 * 7) % 3 }
+        for (coef, rows) in [(rng.matrix(P, K * d), nil), (table, tableRows)] as [(Matrix, [Int]?)] {
+            let what = "radial contraction \(label) \(rows == nil ? "per pair" : "table")"
+            let coefDevice = try upload(context, coef, as: T.self)
+            let rowsDevice = try rows.map { try CLBuffer<Int32>(context, $0.map { Int32($0) }) }
+            let e = try kernels.pairs.contractRadial(coefDevice, coefRows: rowsDevice, radial: radialDevice, pairs: P,
+                                                     basis: K, features: d)
+            expectClose(T.self, relativeError(try e.download(),
+                                              PairOps.contractRadial(coef, coefRow: rows, radial: radial, features: d).data),
+                        what)
+            let radialBar = try kernels.pairs.contractRadialBackwardRadial(eBarDevice, coefDevice, coefRows: rowsDevice,
+                                                                          pairs: P, basis: K, features: d)
+            let radialBarRef = PairOps.contractRadialBackwardRadial(eBar, coef, coefRow: rows, kCount: K)
+            expectClose(T.self, relativeError(try radialBar.download(), radialBarRef.data), "\(what) radial̄")
+        }
+        let coefBar = try kernels.pairs.contractRadialBackwardCoefficients(eBarDevice, radial: radialDevice, pairs: P,
+                                                                          basis: K, features: d)
+        expectClose(T.self, relativeError(try coefBar.download(),
+                                          PairOps.contractRadialBackwardCoefficients(eBar, radial: radial).data),
+                    "radial contraction \(label) coef̄")
+    }
+
+    func testEdgeBasis() throws {
+        try forEachPrecision(Float.self, checkEdgeBasis)
+        try forEachPrecision(Double.self, checkEdgeBasis)
+    }
+
+    func checkEdgeBasis<T: CLReal>(_ kernels: EquivariantKernels<T>, _ label: String) throws {
+        var rng = SeededGenerator(seed: 24)
+        let context = kernels.context
+        for (P, L, s) in [(23, 6, 5), (8, 2, 9)] {
+            let w = rng.matrix(P, (L + 1) * s), Y = rng.matrix(P, (L + 1) * (L + 1))
+            let gBar = rng.spherical(P, L, s)
+            let (wDevice, yDevice) = (try upload(context, w, as: T.self), try upload(context, Y, as: T.self))
+            let G = try kernels.pairs.edgeBasis(wDevice, harmonics: yDevice, pairs: P, maxDegree: L, features: s)
+            let what = "edge basis \(label) L=\(L) s=\(s)"
+            expectClose(T.self, relativeError(try G.download(),
+                                              PairOps.edgeBasis(w, harmonics: Y, maxDegree: L, features: s).data), what)
+            let (wBar, yBar) = try kernels.pairs.edgeBasisBackward(try upload(context, gBar, as: T.self), wDevice,
+                                                                   harmonics: yDevice, pairs: P, maxDegree: L, features: s)
+            let (wBarRef, yBarRef) = PairOps.edgeBasisBackward(gBar, w, harmonics: Y)
+            expectClose(T.self, relativeError(try wBar.download(), wBarRef.data), "\(what) w̄")
+            expectClose(T.self, relativeError(try yBar.download(), yBarRef.data), "\(what) Ȳ")
+        }
+    }
+
+    func testAdd() throws {
+        try forEachPrecision(Float.self, checkAdd)
+        try forEachPrecision(Double.self, checkAdd)
+    }
+
+    func checkAdd<T: CLReal>(_ kernels: EquivariantKernels<T>, _ label: String) throws {
+        var rng = SeededGenerator(seed: 25)
+        let (a, b) = (rng.matrix(19, 7), rng.matrix(19, 7))
+        let aDevice = try upload(kernels.context, a, as: T.self)
+        // In place: the residual form x ← x + y.
+        try kernels.pairs.add(aDevice, try upload(kernels.context, b, as: T.self), count: 19 * 7, into: aDevice)
+        expectClose(T.self, relativeError(try aDevice.download(), (a + b).data), "add \(label)")
+    }
+}
