@@ -71,7 +71,8 @@ static void harmonics(const real3 u, const int L, __global const real *diag,
                 const real fm = (real)m;
                 y[kc] = r2 * q * c[m];
                 y[ks] = r2 * q * s[m];
-                // ∂C_m/∂x = m C_{m−1}, ∂C_m/∂y = −m S_{m−1}, ∂S_m/∂x = m S_{m−1}, ∂S_m/∂y = m C_{m−1}.
+                // ∂C_m/∂x = m C_{m−1}, ∂C_m/∂y = −m S_{m−1},
+                // ∂S_m/∂x = m S_{m−1}, ∂S_m/∂y = m C_{m−1}.
                 vstore3(r2 * (real3)(q * fm * c[m - 1], -q * fm * s[m - 1], dq * c[m]), kc, dy);
                 vstore3(r2 * (real3)(q * fm * s[m - 1], q * fm * c[m - 1], dq * s[m]), ks, dy);
             }

@@ -16,7 +16,7 @@ public final class FeatureKernels<T: CLReal> {
     public let maxDegree: Int
     public var harmonicsCount: Int { (maxDegree + 1) * (maxDegree + 1) }
     private let beta, betaLower, diagonal: CLBuffer<T>
-    private let features, vectorGradients, scatter, sumVirial: CLKernel
+    private let featuresKernel, gradientsKernel, scatterKernel, virialKernel: CLKernel
 
     /// Largest supported K and L: the kernels' private arrays are sized by them (features.cl).
     public static var maxRadialCount: Int { 64 }
@@ -38,10 +38,10 @@ public final class FeatureKernels<T: CLReal> {
         betaLower = try CLBuffer(context, bl.map { T(Double($0)) })
         diagonal = try CLBuffer(context, Self.diagonal(maxDegree).map { T($0) })
         let program = try context.program(family: "features", precision: T.self)
-        features = try program.kernel("pair_features")
-        vectorGradients = try program.kernel("pair_vector_gradients")
-        scatter = try program.kernel("scatter_pair_gradients")
-        sumVirial = try program.kernel("sum_virial")
+        featuresKernel = try program.kernel("pair_features")
+        gradientsKernel = try program.kernel("pair_vector_gradients")
+        scatterKernel = try program.kernel("scatter_pair_gradients")
+        virialKernel = try program.kernel("sum_virial")
     }
 
     /// Q_m^m = sqrt((2m)!)/(2^m m!) for m = 0…L (§1), by the ratio sqrt(2m(2m−1))/(2m), which
@@ -68,7 +68,7 @@ public final class FeatureKernels<T: CLReal> {
             radial: try CLBuffer(context, count: P * K), radialDerivative: try CLBuffer(context, count: P * K),
             harmonics: try CLBuffer(context, count: P * S), harmonicGradients: try CLBuffer(context, count: P * S * 3))
         guard P > 0 else { return out }
-        try features.launch(global: [roundUp(P, 64)], positions, cell, pairs.centers, pairs.others, pairs.shifts,
+        try featuresKernel.launch(global: [roundUp(P, 64)], positions, cell, pairs.centers, pairs.others, pairs.shifts,
                             Int32(P), T(cutoff), Int32(K), beta, betaLower, Int32(maxDegree), diagonal,
                             out.vectors, out.distances, out.radial, out.radialDerivative, out.harmonics,
                             out.harmonicGradients)
@@ -86,7 +86,7 @@ public final class FeatureKernels<T: CLReal> {
         try harmonicsBar.require(f.count, f.harmonicsCount, "harmonics cotangent")
         let g = try CLBuffer<T>(context, count: f.count * 3)
         guard f.count > 0 else { return g }
-        try vectorGradients.launch(global: [roundUp(f.count, 64)], f.vectors, f.distances, f.radialDerivative,
+        try gradientsKernel.launch(global: [roundUp(f.count, 64)], f.vectors, f.distances, f.radialDerivative,
                                    f.harmonicGradients, radialBar, harmonicsBar, Int32(f.count),
                                    Int32(f.radialCount), Int32(f.harmonicsCount), g)
         return g
@@ -105,10 +105,10 @@ public final class FeatureKernels<T: CLReal> {
         let partial = try CLBuffer<T>(context, count: N * 9)
         let virial = try CLBuffer<T>(context, count: 9)
         if N > 0 {
-            try scatter.launch(global: [roundUp(N, 64)], vectors, g, pairs.start, pairs.reverse, Int32(N), gradient,
+            try scatterKernel.launch(global: [roundUp(N, 64)], vectors, g, pairs.start, pairs.reverse, Int32(N), gradient,
                                partial)
         }
-        try sumVirial.launch(global: [9], partial, Int32(N), virial)
+        try virialKernel.launch(global: [9], partial, Int32(N), virial)
         return (gradient, virial)
     }
 

@@ -10,7 +10,7 @@
 /// has r < cutoff as the model computes it.
 public final class NeighborKernels<T: CLReal> {
     public let context: CLContext
-    private let count, fill, reverse: CLKernel
+    private let countKernel, fillKernel, reverseKernel: CLKernel
 
     /// Atoms (or an atom and its own image) closer than this are an error, as in the reference:
     /// they would make 1/r terms blow up and almost always mean a broken structure.
@@ -19,9 +19,9 @@ public final class NeighborKernels<T: CLReal> {
     public init(context: CLContext) throws {
         self.context = context
         let program = try context.program(family: "neighbors", precision: T.self)
-        count = try program.kernel("neighbor_count")
-        fill = try program.kernel("neighbor_fill")
-        reverse = try program.kernel("neighbor_reverse")
+        countKernel = try program.kernel("neighbor_count")
+        fillKernel = try program.kernel("neighbor_fill")
+        reverseKernel = try program.kernel("neighbor_reverse")
     }
 
     /// Uploads positions [N,3] and cell [3,3] in precision `T` and builds the list on them.
@@ -57,7 +57,7 @@ public final class NeighborKernels<T: CLReal> {
         let minimum2 = T(Self.minimumDistance * Self.minimumDistance)
         let counts = try CLBuffer<Int32>(context, count: n), close = try CLBuffer<Int32>(context, count: n)
         let global = [roundUp(n, 64)]
-        try count.launch(global: global, devicePositions, deviceCell, bins, wraps, binStart, binAtoms, info,
+        try countKernel.launch(global: global, devicePositions, deviceCell, bins, wraps, binStart, binAtoms, info,
                          T(cutoff), minimum2, Int32(n), counts, close)
 
         let closest = try close.download()
@@ -78,10 +78,10 @@ public final class NeighborKernels<T: CLReal> {
             atoms: n, count: P, centers: try CLBuffer(context, count: P), others: try CLBuffer(context, count: P),
             shifts: try CLBuffer(context, count: 3 * P), start: try CLBuffer(context, start),
             reverse: try CLBuffer(context, count: P))
-        try fill.launch(global: global, devicePositions, deviceCell, bins, wraps, binStart, binAtoms, info, T(cutoff),
+        try fillKernel.launch(global: global, devicePositions, deviceCell, bins, wraps, binStart, binAtoms, info, T(cutoff),
                         minimum2, Int32(n), list.start, list.centers, list.others, list.shifts)
         if P > 0 {
-            try reverse.launch(global: [roundUp(P, 64)], list.centers, list.others, list.shifts, list.start,
+            try reverseKernel.launch(global: [roundUp(P, 64)], list.centers, list.others, list.shifts, list.start,
                                Int32(P), list.reverse)
         }
         return list

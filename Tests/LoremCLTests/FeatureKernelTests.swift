@@ -103,6 +103,41 @@ final class FeatureKernelTests: XCTestCase {
                       "\(precisionName(T.self)) pipeline not bit-identical")
     }
 
+    /// The test values of LOREM_MATH.md §1 (Y at u = (0.36, −0.48, 0.8)) and §2 (e3x float32 B_k,
+    /// custom-rule dB_k/dr, fc and fc′ at r = 1.3, K = 32, c = 5), independent of the reference.
+    func testSpecTestVectors() throws {
+        try specVectors(Float.self, tolerance: 2e-6)
+        if try TestDevice.context().device.supportsFP64 { try specVectors(Double.self, tolerance: 2e-8) }
+    }
+
+    func specVectors<T: CLReal>(_ type: T.Type, tolerance: Double) throws {
+        let context = try TestDevice.context()
+        let u = SIMD3<Double>(0.36, -0.48, 0.8)
+        let positions = [SIMD3<Double>.zero, 1.3 * u]
+        let cell = [SIMD3<Double>](repeating: .zero, count: 3)
+        let pairs = try NeighborKernels<T>(context: context)
+            .build(positions: positions, cell: cell, pbc: [false, false, false], cutoff: 5)
+        XCTAssertEqual(pairs.count, 2)
+        let kernels = try FeatureKernels<T>(context: context, cutoff: 5, radialCount: 32, maxDegree: 3)
+        let f = try kernels.forward(positions: try CLBuffer(context, positions.flatMap { [T($0.x), T($0.y), T($0.z)] }),
+                                    cell: try CLBuffer(context, [T](repeating: 0, count: 9)), pairs: pairs)
+        let y = try f.harmonics.download().prefix(16).map(Double.init)  // pair 0: 0 → 1, R_p = 1.3u
+        let expectedY = [1.0, 0.36, -0.48, 0.8, -0.087295360701, -0.299298379548, 0.498830632580, -0.665107510106,
+                         0.46, -0.159834162056, -0.060108573764, -0.156158688519, -0.535401217780, 0.484998969071,
+                         -0.646665292095, 0.08]
+        for (a, (got, want)) in zip(y, expectedY).enumerated() {
+            XCTAssertEqual(got, want, accuracy: tolerance, "Y slot \(a) \(precisionName(T.self))")
+        }
+        let (fc, dfc) = (0.842273593, -0.229012251)
+        let radial = try f.radial.download().map(Double.init), dradial = try f.radialDerivative.download().map(Double.init)
+        for (k, b, db) in [(0, 8.83453322e-05, -7.40189571e-04), (5, 0.0803733692, -0.255657136),
+                           (8, 0.161854222, -0.0100934869), (10, 0.112334579, 0.226538509)] {
+            // The spec's values are e3x float32 results, good to a few float32 ulps.
+            XCTAssertEqual(radial[k] / (b * fc), 1, accuracy: 5e-6, "radial \(k) \(precisionName(T.self))")
+            XCTAssertEqual(dradial[k], db * fc + b * dfc, accuracy: 1e-6, "dradial \(k) \(precisionName(T.self))")
+        }
+    }
+
     func testRejectsUnsupportedShapes() throws {
         let context = try TestDevice.context()
         XCTAssertThrowsError(try FeatureKernels<Float>(context: context, cutoff: 5, radialCount: 65, maxDegree: 2))

@@ -3,8 +3,9 @@ import LoremCL
 import XCTest
 
 /// Random structures covering every kind of cell the neighbour list must handle (LOREM_MATH.md
-/// §0): triclinic bulk, a 2D slab, a 1D wire, a molecule, and a tiny triclinic cell whose
-/// cutoff sphere holds many periodic images (self-images included).
+/// §0): triclinic bulk, a 2D slab, a 1D wire, a molecule (small ones with one bin per axis and
+/// large ones with several), and a tiny triclinic cell whose cutoff sphere holds many periodic
+/// images (self-images included).
 struct GeometryFixture {
     let name: String
     var positions: [SIMD3<Double>]
@@ -33,6 +34,8 @@ struct GeometryFixture {
         let bulkCell = [SIMD3<Double>(8.1, 0, 0), SIMD3(1.3, 7.6, 0), SIMD3(-0.9, 1.1, 8.4)]
         let slabCell = [SIMD3<Double>(7.2, 0.4, 0), SIMD3(-2.1, 6.8, 0.3), SIMD3(0.5, 0.3, 25)]
         let wireCell = [SIMD3<Double>(0, 0, 0), SIMD3(0, 0, 0), SIMD3(0.4, -0.3, 6.5)]
+        let largeCell = [SIMD3<Double>(17.3, 0, 0), SIMD3(2.1, 16.2, 0), SIMD3(-1.4, 1.9, 18.8)]
+        let largeSlabCell = [SIMD3<Double>(16.5, -0.8, 0), SIMD3(3.2, 15.9, 0), SIMD3(0.3, -0.2, 30)]
         let tinyCell = [SIMD3<Double>(2.3, 0, 0), SIMD3(0.8, 2.1, 0), SIMD3(-0.4, 0.6, 2.6)]
         return [
             GeometryFixture(name: "bulk", positions: jittered(bulkCell, grid: SIMD3(3, 3, 4), periodic: [true, true, true],
@@ -47,6 +50,18 @@ struct GeometryFixture {
             GeometryFixture(name: "molecule", positions: jittered([SIMD3(6, 0, 0), SIMD3(0, 6, 0), SIMD3(0, 0, 6)],
                                                                   grid: SIMD3(3, 3, 3), periodic: [false, false, false],
                                                                   rng: &rng),
+                            cell: [.zero, .zero, .zero], pbc: [false, false, false], cutoff: 5),
+            // Cells wide enough for several bins per axis (the bin-offset search, not only images).
+            GeometryFixture(name: "large bulk", positions: jittered(largeCell, grid: SIMD3(6, 6, 7),
+                                                                    periodic: [true, true, true], rng: &rng),
+                            cell: largeCell, pbc: [true, true, true], cutoff: 5),
+            GeometryFixture(name: "large slab", positions: jittered(largeSlabCell, grid: SIMD3(6, 6, 3),
+                                                                    periodic: [true, true, false], rng: &rng,
+                                                                    depth: 0.4),
+                            cell: largeSlabCell, pbc: [true, true, false], cutoff: 5),
+            GeometryFixture(name: "large molecule", positions: jittered([SIMD3(16, 0, 0), SIMD3(0, 15, 0), SIMD3(0, 0, 14)],
+                                                                        grid: SIMD3(6, 6, 5),
+                                                                        periodic: [false, false, false], rng: &rng),
                             cell: [.zero, .zero, .zero], pbc: [false, false, false], cutoff: 5),
             GeometryFixture(name: "tiny", positions: jittered(tinyCell, grid: SIMD3(1, 1, 2), periodic: [true, true, true],
                                                               rng: &rng),
