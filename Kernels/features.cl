@@ -1,0 +1,173 @@
+// Per-pair geometry of LOREM's `Initial` (LOREM_MATH.md §1, §2, §7.1) and its backward
+// (§10.2 G1): pair vectors, distances, cutoff-weighted Bernstein basis with e3x's custom
+// derivative rule, Racah spherical harmonics with their gradients, pair-vector gradients and
+// their scatter onto atoms without atomics.
+//
+// Pairs are sorted by center atom (CSR offsets `start`), and `reverse[p]` is the index of the
+// pair (o, c, −S), present because the list is full (§0), so atom i's gradient
+//   ∂E/∂R_i = Σ_{p: o(p)=i} ḡ_p − Σ_{p: c(p)=i} ḡ_p = Σ_{p: c(p)=i} (ḡ_reverse(p) − ḡ_p)
+// is a gather over its own pairs: deterministic and free of float atomics.
+//
+// The host guarantees K ≤ MAX_RADIAL and L ≤ MAX_DEGREE (private arrays are sized by them).
+
+#define MAX_DEGREE 12
+#define MAX_RADIAL 64
+// ε = 2^−24 (float32 epsneg): e3x's switch to the one-hot end values (§2.3).
+#define BERNSTEIN_EPS 5.9604644775390625e-08
+#ifdef REAL_IS_DOUBLE
+#define PI_REAL M_PI
+#else
+#define PI_REAL M_PI_F
+#endif
+
+// The masked Bernstein evaluation of degree n (§2.3): one-hot ends for x < ε and x > 1 − ε,
+// otherwise exp(β_k + k ln x + (n−k) log1p(−x)) with the float32 β table jax trained with.
+static void bernstein(const real x, const int n, __global const real *beta, real *out) {
+    if (x < (real)BERNSTEIN_EPS) {
+        for (int k = 0; k <= n; k++) out[k] = k == 0 ? 1 : 0;
+        return;
+    }
+    if (x > (real)1 - (real)BERNSTEIN_EPS) {
+        for (int k = 0; k <= n; k++) out[k] = k == n ? 1 : 0;
+        return;
+    }
+    const real lx = log(x), l1x = log1p(-x);
+    for (int k = 0; k <= n; k++) out[k] = exp(beta[k] + (real)k * lx + (real)(n - k) * l1x);
+}
+
+// Y_l^m(u) for unit u in e3x's slot order and ∂Y/∂u of this extension off the sphere (§1):
+// Q_l^m by the stable three-term recursion in z from the diagonal Q_m^m (`diag`), and
+// C_m + iS_m = (x + iy)^m. Only the tangential part of ∂Y/∂u is meaningful, and only that part
+// survives the projection in ḡ (§10.2 G1). Writes S = (L+1)² values and S×3 gradients.
+static void harmonics(const real3 u, const int L, __global const real *diag,
+                      __global real *y, __global real *dy) {
+    real c[MAX_DEGREE + 1], s[MAX_DEGREE + 1];
+    c[0] = 1;
+    s[0] = 0;
+    for (int m = 1; m <= L; m++) {
+        c[m] = u.x * c[m - 1] - u.y * s[m - 1];
+        s[m] = u.x * s[m - 1] + u.y * c[m - 1];
+    }
+    const real r2 = sqrt((real)2);
+    for (int m = 0; m <= L; m++) {
+        real q2 = 0, d2 = 0, q1 = diag[m], d1 = 0;  // Q_{l−2}, Q_{l−1} and their z-derivatives
+        for (int l = m; l <= L; l++) {
+            real q = q1, dq = d1;
+            if (l > m) {
+                const real a = (real)(2 * l - 1);
+                const real b = sqrt((real)((l - 1) * (l - 1) - m * m));  // 0 at l = m+1
+                const real nn = sqrt((real)(l * l - m * m));
+                q = (a * u.z * q1 - b * q2) / nn;
+                dq = (a * (q1 + u.z * d1) - b * d2) / nn;
+                q2 = q1; d2 = d1;
+                q1 = q; d1 = dq;
+            }
+            if (m == 0) {
+                const int k = l * l + 2 * l;
+                y[k] = q;
+                vstore3((real3)(0, 0, dq), k, dy);
+            } else {
+                const int kc = l * l + 2 * (l - m), ks = kc + 1;  // slots of +m and −m
+                const real fm = (real)m;
+                y[kc] = r2 * q * c[m];
+                y[ks] = r2 * q * s[m];
+                // ∂C_m/∂x = m C_{m−1}, ∂C_m/∂y = −m S_{m−1},
+                // ∂S_m/∂x = m S_{m−1}, ∂S_m/∂y = m C_{m−1}.
+                vstore3(r2 * (real3)(q * fm * c[m - 1], -q * fm * s[m - 1], dq * c[m]), kc, dy);
+                vstore3(r2 * (real3)(q * fm * s[m - 1], q * fm * c[m - 1], dq * s[m]), ks, dy);
+            }
+        }
+    }
+}
+
+// One work-item per pair: R_p = R_o − R_c + S_p·h (§0, h's rows are the lattice vectors),
+// r_p, radial = B(r/c)·fc(r) and its r-derivative with the custom rule
+// dB_k/dr = n(B_{k−1}^{(n−1)} − B_k^{(n−1)})/c (§2.2, §2.3; `betaLower` is the n−1 table),
+// and Y(u_p), ∂Y/∂u (§1). Outputs: vectors [P,3], distances [P], radial and dradial [P,K],
+// y [P,S], dy [P,S,3].
+__kernel void pair_features(__global const real *positions, __global const real *cell,
+                            __global const int *centers, __global const int *others,
+                            __global const int *shifts, const int P, const real cutoff,
+                            const int K, __global const real *beta, __global const real *betaLower,
+                            const int L, __global const real *diag,
+                            __global real *vectors, __global real *distances,
+                            __global real *radial, __global real *dradial,
+                            __global real *y, __global real *dy) {
+    const int p = get_global_id(0);
+    if (p >= P) return;
+    const int c = centers[p], o = others[p];
+    const real3 shift = (real3)((real)shifts[3 * p], (real)shifts[3 * p + 1], (real)shifts[3 * p + 2]);
+    const real3 v = vload3(o, positions) - vload3(c, positions) +
+                    (shift.x * vload3(0, cell) + shift.y * vload3(1, cell) + shift.z * vload3(2, cell));
+    const real r = sqrt(dot(v, v));
+    const real3 u = v / r;
+    vstore3(v, p, vectors);
+    distances[p] = r;
+
+    const real x = r / cutoff;
+    const real fc = x < 1 ? (real)0.5 * cos(PI_REAL * x) + (real)0.5 : 0;
+    const real dfc = x < 1 ? -(PI_REAL / (2 * cutoff)) * sin(PI_REAL * x) : 0;
+    real b[MAX_RADIAL], bl[MAX_RADIAL];
+    const int n = K - 1;
+    bernstein(x, n, beta, b);
+    bernstein(x, n - 1, betaLower, bl);
+    __global real *radialRow = radial + (size_t)p * K;
+    __global real *dradialRow = dradial + (size_t)p * K;
+    for (int k = 0; k < K; k++) {
+        const real left = k > 0 ? bl[k - 1] : 0, right = k < n ? bl[k] : 0;
+        radialRow[k] = b[k] * fc;
+        dradialRow[k] = (real)n * (left - right) / cutoff * fc + b[k] * dfc;
+    }
+    const int S = (L + 1) * (L + 1);
+    harmonics(u, L, diag, y + (size_t)p * S, dy + (size_t)p * S * 3);
+}
+
+// ḡ_p = ∂E/∂R_p = r̄u + (ū − (ū·u)u)/r (§10.2 G1) with r̄ = Σ_k radial̄_k·dradial_k and
+// ū = Σ_a Ȳ_a ∂Y_a/∂u; the projection removes the meaningless radial part of ∂Y/∂u.
+__kernel void pair_vector_gradients(__global const real *vectors, __global const real *distances,
+                                    __global const real *dradial, __global const real *dy,
+                                    __global const real *radialBar, __global const real *yBar,
+                                    const int P, const int K, const int S, __global real *g) {
+    const int p = get_global_id(0);
+    if (p >= P) return;
+    real rBar = 0;
+    for (int k = 0; k < K; k++) rBar += radialBar[(size_t)p * K + k] * dradial[(size_t)p * K + k];
+    real3 uBar = (real3)(0);
+    for (int a = 0; a < S; a++) uBar += yBar[(size_t)p * S + a] * vload3((size_t)p * S + a, dy);
+    const real r = distances[p];
+    const real3 u = vload3(p, vectors) / r;
+    vstore3(rBar * u + (uBar - dot(uBar, u) * u) / r, p, g);
+}
+
+// One work-item per atom i: ∂E/∂R_i as the gather over its CSR pairs (see the header), and
+// its share Σ_{p: c(p)=i} R_p ⊗ ḡ_p of the virial W = Σ_p R_p ⊗ ḡ_p (§10.2 G1: this already
+// holds the cell path Σ_A S_pA ḡ_p), row-major [N,9]. Pairs are visited in CSR order.
+__kernel void scatter_pair_gradients(__global const real *vectors, __global const real *g,
+                                     __global const int *start, __global const int *reverse,
+                                     const int N, __global real *grad, __global real *virial) {
+    const int i = get_global_id(0);
+    if (i >= N) return;
+    real3 acc = (real3)(0);
+    real3 w0 = (real3)(0), w1 = (real3)(0), w2 = (real3)(0);  // rows a = x, y, z of R ⊗ ḡ
+    for (int p = start[i]; p < start[i + 1]; p++) {
+        const real3 gp = vload3(p, g), rp = vload3(p, vectors);
+        acc += vload3(reverse[p], g) - gp;
+        w0 += rp.x * gp;
+        w1 += rp.y * gp;
+        w2 += rp.z * gp;
+    }
+    vstore3(acc, i, grad);
+    vstore3(w0, 3 * i, virial);
+    vstore3(w1, 3 * i + 1, virial);
+    vstore3(w2, 3 * i + 2, virial);
+}
+
+// W_k = Σ_i partial[i, k] in increasing i: nine work-items, a fixed order, so the virial is
+// bit-reproducible (no atomics, no work-group-size-dependent tree).
+__kernel void sum_virial(__global const real *partial, const int N, __global real *virial) {
+    const int k = get_global_id(0);
+    if (k >= 9) return;
+    real acc = 0;
+    for (int i = 0; i < N; i++) acc += partial[(size_t)i * 9 + k];
+    virial[k] = acc;
+}

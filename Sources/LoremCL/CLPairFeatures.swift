@@ -1,0 +1,19 @@
+/// The per-pair outputs of `FeatureKernels.forward` (LOREM_MATH.md §1, §2), kept on the device:
+/// the edge inputs of the model and what the backward through the pair vectors needs (§10.2 G1).
+public struct CLPairFeatures<T: CLReal> {
+    public let count: Int
+    public let radialCount: Int
+    public let harmonicsCount: Int
+    /// R_p = R_o − R_c + S_p·h, [P, 3].
+    public let vectors: CLBuffer<T>
+    /// r_p = |R_p|, [P].
+    public let distances: CLBuffer<T>
+    /// B_k(r_p/c)·fc(r_p), [P, K].
+    public let radial: CLBuffer<T>
+    /// d(B_k·fc)/dr with e3x's custom Bernstein rule (§2.3), [P, K].
+    public let radialDerivative: CLBuffer<T>
+    /// Y_a(u_p) in e3x's slot order, [P, (L+1)²].
+    public let harmonics: CLBuffer<T>
+    /// ∂Y_a/∂u (tangential part meaningful), [P, (L+1)², 3].
+    public let harmonicGradients: CLBuffer<T>
+}
