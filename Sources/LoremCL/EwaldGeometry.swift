@@ -31,7 +31,12 @@ public final class EwaldGeometry<T: CLReal> {
     let kVectors: CLBuffer<T>
 
     /// `pairs` must be the list `summation` was built with (sorted by center, full).
-    public init(context: CLContext, summation: EwaldSummation, pairs: PairList) throws {
+    public convenience init(context: CLContext, summation: EwaldSummation, pairs: PairList) throws {
+        try self.init(context: context, summation: summation, pairs: pairs, reciprocal: true)
+    }
+
+    /// `reciprocal: false` drops the k-vectors, so tests can measure the real-space term alone.
+    init(context: CLContext, summation: EwaldSummation, pairs: PairList, reciprocal: Bool) throws {
         guard !summation.usesPME else {
             throw CLError.unsupported("EwaldGeometry needs the exact k-sum; this EwaldSummation uses PME")
         }
@@ -61,7 +66,7 @@ public final class EwaldGeometry<T: CLReal> {
         pairVectors = try CLBuffer<T>(context, vectors.flatMap { [T($0.x), T($0.y), T($0.z)] })
 
         var packed: [T] = []
-        for (k, g) in zip(summation.kVectorList, summation.kernelValues) where g != 0 {
+        for (k, g) in zip(summation.kVectorList, summation.kernelValues) where g != 0 && reciprocal {
             packed += [T(k.x), T(k.y), T(k.z), T(0.5 * g / volume)]
         }
         kVectorCount = packed.count / 4

@@ -1,4 +1,4 @@
-import LoremCL
+@testable import LoremCL
 @testable import LoremReference
 import XCTest
 
@@ -10,10 +10,12 @@ import XCTest
 /// the inputs rounded to the device precision. float64 must agree to 1e-11. float32 is held to
 /// `float32Tolerance`; what limits it is recorded there.
 final class EwaldKernelTests: XCTestCase {
-    /// float32 bound. Measured (PoCL, these cases): potentials ≤ ~1e-6, gradients and virial
-    /// ≤ ~1e-6 (see the printed errors). The literal 1/r − erf(r/(σ√2))/r loses ~1e-3 of the
-    /// φ_sr term itself near the cutoff (§8.2), but that term is ~1e-5 of 1/r there, so relative
-    /// to the largest potential it costs ~1e-8; phases k·R of ~50 rad cost ~1e-6 in cos/sin.
+    /// float32 bound. Measured on PoCL: these 7 Å cells ≤ 8e-7 (potentials), ≤ 3e-7 (position
+    /// gradient), ≤ 1e-6 (virial); the 512-atom NaCl cell of EwaldBenchmarkTests 1.9e-6, 2.8e-6,
+    /// 5.5e-7. What limits it is the phases k·R (tens of radians in a 22 Å cell, so ~ε·|k·R| in
+    /// cos/sin), not the literal 1/r − erf(r/(σ√2))/r: that loses up to ~2e-4 of φ_sr itself
+    /// near the cutoff (EwaldShortRangeAccuracyTests), but φ_sr is ~1e-5 of 1/r there, so it
+    /// costs ~1e-8 of the largest potential.
     static let float32Tolerance = 1e-5
 
     static func tolerance<T: CLReal>(_ type: T.Type) -> Double { T.self == Double.self ? 1e-11 : float32Tolerance }
@@ -106,5 +108,43 @@ final class EwaldKernelTests: XCTestCase {
         }
         let half = PairList(centers: [0], others: [1], shifts: [.zero])
         XCTAssertThrowsError(try PairTopology(half, atomCount: 2))
+    }
+}
+
+/// Measures (and bounds) what the literal φ_sr(r) = 1/r − erf(r/(σ√2))/r costs near the cutoff
+/// (LOREM_MATH.md §8.2): two atoms in a 14 Å cube, q = (0, 1), no k-vectors, so V_0 is exactly
+/// the real-space term ½ φ_sr(r) (plus the background). Its relative error grows as φ_sr
+/// shrinks: measured on PoCL in float32, 8e-8 at r = 1, 2e-5 at 4, 2e-4 at 4.9–4.99 (§8.2 quotes
+/// ~1e-3 for XLA), while the absolute error stays ~ε/r (error·r ≤ 2e-8), i.e. ~1e-8 of the
+/// Coulomb scale: negligible next to the potentials. float64 agrees to ≤ 1e-14 relative.
+final class EwaldShortRangeAccuracyTests: XCTestCase {
+    func testLiteralShortRangeNearCutoff() throws {
+        try measure(Float.self, relativeBound: 1e-3, absoluteBound: 1e-7)
+        try measure(Double.self, relativeBound: 1e-12, absoluteBound: 1e-15)
+    }
+
+    func measure<T: CLReal>(_ type: T.Type, relativeBound: Double, absoluteBound: Double) throws {
+        try withEwaldContext(T.self) { context in
+            let kernels = try EwaldKernels<T>(context: context, channels: 1)
+            let cell = [SIMD3(14.0, 0, 0), SIMD3(0, 14.0, 0), SIMD3(0, 0, 14.0)]
+            for distance in [1.0, 2.0, 3.0, 4.0, 4.5, 4.9, 4.99] {
+                let c = EwaldCase(name: "pair", positions: [SIMD3(1, 1, 1), SIMD3(1 + distance, 1, 1)], cell: cell,
+                                  pbc: [true, true, true], q: [[0, 1]], vbar: [[0, 0]]).rounded(to: T.self)
+                let pairs = try c.pairs()
+                let ewald = try c.summation(pairs)
+                let geometry = try EwaldGeometry<T>(context: context, summation: ewald, pairs: pairs, reciprocal: false)
+                let device = Double(try kernels.potentials(try CLBuffer<T>(context, [0, 1]), geometry).download()[0])
+                // The cell is charged (Q = 1): the known background −πσ²Q/V rides along.
+                let parts = ewald.parts(c.q[0])
+                let exact = parts.real[0]
+                let v0 = device - parts.background[0]
+                let absolute = abs(v0 - exact) * distance  // relative to the Coulomb scale ½·1/r ~ 1/r
+                let relative = abs(v0 - exact) / abs(exact)
+                print(String(format: "φ_sr %@ at r = %.2f: ½φ_sr = %.3e, relative error %.2e, error·r %.2e",
+                             precisionName(T.self), distance, exact, relative, absolute))
+                XCTAssertLessThanOrEqual(relative, relativeBound)
+                XCTAssertLessThanOrEqual(absolute, absoluteBound)
+            }
+        }
     }
 }
