@@ -25,8 +25,11 @@ let package = Package(
         // Build tool and plugin that embed Kernels/*.cl into LoremCL as string constants.
         .executableTarget(name: "EmbedKernels", path: "Sources/EmbedKernels"),
         .plugin(name: "EmbedKernelsPlugin", capability: .buildTool(), dependencies: ["EmbedKernels"]),
-        // OpenCL host layer (devices, context, buffers, programs) and the kernel families.
-        .target(name: "LoremCL", dependencies: ["COpenCL", "LoremModel"], plugins: ["EmbedKernelsPlugin"]),
+        // OpenCL host layer (devices, context, buffers, programs) and the kernel families. The
+        // Ewald family takes its geometry-only setup (k-grid, slab frame) from LoremReference.
+        .target(
+            name: "LoremCL", dependencies: ["COpenCL", "LoremModel", "LoremReference"],
+            plugins: ["EmbedKernelsPlugin"]),
         .executableTarget(
             name: "lorem-gpu",
             dependencies: [
