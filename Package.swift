@@ -30,6 +30,8 @@ let package = Package(
         .target(
             name: "LoremCL", dependencies: ["COpenCL", "LoremModel", "LoremReference"],
             plugins: ["EmbedKernelsPlugin"]),
+        // The OpenCL engine: the stages of the model scheduled on LoremCL's kernel families.
+        .target(name: "LoremGPU", dependencies: ["LoremCL", "LoremModel", "LoremReference", "LoremIO"]),
         .executableTarget(
             name: "lorem-gpu",
             dependencies: [
@@ -45,5 +47,8 @@ let package = Package(
             name: "LoremCLTests", dependencies: ["LoremCL", "LoremReference", "LoremModel"],
             path: "Tests/LoremCLTests"),
         .testTarget(name: "LoremGPUTests", dependencies: ["lorem-gpu", "LoremIO", "LoremCL"], path: "Tests/LoremGPUTests"),
+        .testTarget(
+            name: "LoremGPUEngineTests", dependencies: ["LoremGPU", "LoremReference", "LoremModel", "LoremIO", "LoremCL"],
+            path: "Tests/LoremGPUEngineTests"),
     ]
 )

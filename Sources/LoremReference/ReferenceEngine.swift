@@ -19,6 +19,16 @@ public struct EngineResult: Sendable {
     /// Long-range charges Q[channel][atom] and potentials V[channel][atom] (empty without `lr`).
     public var charges: [[Double]]
     public var potentials: [[Double]]
+
+    public init(energy: Double, perAtomEnergies: [Double], forces: [SIMD3<Double>]?, virial: [[Double]]?,
+                charges: [[Double]], potentials: [[Double]]) {
+        self.energy = energy
+        self.perAtomEnergies = perAtomEnergies
+        self.forces = forces
+        self.virial = virial
+        self.charges = charges
+        self.potentials = potentials
+    }
 }
 
 /// The float64 CPU reference: every operation of `Lorem` written for clarity, with a

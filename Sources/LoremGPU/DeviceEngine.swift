@@ -1,0 +1,88 @@
+import LoremCL
+import LoremIO
+import LoremModel
+import LoremReference
+
+/// The OpenCL engine: the model's stages on one device in precision T (Float by default, Double
+/// for `--precision f64` where the device has cl_khr_fp64), with the same hand-written reverse
+/// pass as the reference, stage for stage.
+public final class DeviceEngine<T: CLReal>: LoremEngine {
+    public let config: LoremConfig
+    public let device: CLDevice
+    private let kernels: DeviceKernels<T>
+    private let weights: DeviceWeights<T>
+    private let embedding: [Double]
+    private let longRange: DeviceLongRange<T>?
+
+    public init(config: LoremConfig, weights: LoremWeights, device: CLDevice) throws {
+        if T.requiresFP64 && !device.supportsFP64 {
+            throw CLError.unsupported("\(device.name) has no cl_khr_fp64: float64 mode is not available on it")
+        }
+        self.config = config
+        self.device = device
+        let context = try CLContext.shared(device)
+        kernels = try DeviceKernels(context: context, cutoff: config.cutoff, radialCount: config.numRadial,
+                                    maxDegree: config.maxDegree)
+        self.weights = try DeviceWeights(context, weights)
+        embedding = weights.initial.embedding
+        longRange = try self.weights.longRange.map { try DeviceLongRange(weights: $0, config: config, context: context) }
+    }
+
+    public func evaluate(_ s: Structure, forces wantForces: Bool) throws -> EngineResult {
+        for z in s.numbers where !(1..<100).contains(z) { throw ReferenceError.unsupportedElement(z) }
+        let k = kernels
+        let g = try DeviceGeometry<T>(s, cutoff: config.cutoff, k)
+        var initial = DeviceInitialStage(weights: weights.initial, embedding: embedding, config: config)
+        var (h, A, energies) = try initial.forward(numbers: s.numbers, g, k)
+        var stages = weights.interactions.map { DeviceInteractionStage(weights: $0, config: config) }
+        for t in stages.indices {
+            let out = try stages[t].forward(h: h, A: A, g, k)
+            (h, A) = (out.h, out.A)
+            for i in energies.indices { energies[i] += out.energies[i] }
+        }
+        var lr = longRange?.stage(for: s, geometry: g)
+        if lr != nil {
+            let out = try lr!.forward(h: h, A: A, g, k)
+            h = out.h
+            for i in energies.indices { energies[i] += out.energies[i] }
+        }
+        var result = EngineResult(energy: energies.reduce(0, +), perAtomEnergies: energies, forces: nil, virial: nil,
+                                  charges: try lr?.hostCharges() ?? [], potentials: try lr?.hostPotentials() ?? [])
+        guard wantForces else { return result }
+
+        let N = s.count, d = config.numFeatures
+        let slots = config.sphericalCount * config.numSphericalFeatures
+        var hBar = try k.zeros(N * d), aBar = try k.zeros(N * slots)
+        var gradient = [SIMD3<Double>](repeating: .zero, count: N)
+        var virial = [[Double]](repeating: [0, 0, 0], count: 3)
+        if let stage = lr {
+            let out = try stage.backward(hBar: hBar, g, k)
+            (hBar, aBar) = (out.hBar, out.aBar)
+            add(out.gradient, out.virial, to: &gradient, &virial)
+        }
+        let bar = try PairFeatureCotangents(g, k)
+        for stage in stages.reversed() {
+            (hBar, aBar) = try stage.backward(hBar: hBar, aBar: aBar, g, k, into: bar)
+        }
+        try initial.backward(hBar: hBar, aBar: aBar, g, k, into: bar)
+        let (pairGradient, pairVirial) = try k.features.backward(g.features, pairs: g.pairs, radialBar: bar.radial,
+                                                                 harmonicsBar: bar.harmonics)
+        add(try downloadVectors(pairGradient), try pairVirial.download().map { Double($0) }, to: &gradient, &virial)
+        result.forces = gradient.map { -$0 }
+        result.virial = virial
+        return result
+    }
+
+    private func add(_ g: [SIMD3<Double>], _ w: [Double], to gradient: inout [SIMD3<Double>], _ virial: inout [[Double]]) {
+        for i in gradient.indices { gradient[i] += g[i] }
+        for a in 0..<3 { for b in 0..<3 { virial[a][b] += w[3 * a + b] } }
+    }
+}
+
+func downloadVectors<T: CLReal>(_ b: CLBuffer<T>) throws -> [SIMD3<Double>] {
+    let v = try b.download()
+    return (0..<(v.count / 3)).map { (i: Int) -> SIMD3<Double> in
+        let x = Double(v[3 * i]), y = Double(v[3 * i + 1]), z = Double(v[3 * i + 2])
+        return SIMD3(x, y, z)
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import XCTest
+import LoremCL
+import LoremGPU
+import LoremIO
+import LoremModel
+import LoremReference
+
+/// The whole OpenCL engine against the float64 reference on the lorem-jax fixture models and
+/// structures (Tests/Fixtures), on the default OpenCL device (PoCL in CI): float64 mode within
+/// 1e-9 relative, float32 within 1e-5 relative in energy and 1e-4 eV/Å in forces.
+final class DeviceEngineTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures")
+
+    static func device() throws -> CLDevice { try CLDevices.select("opencl") }
+
+    static func model(_ name: String) throws -> TrainedModel {
+        try TrainedModel.load(path: fixtures.appendingPathComponent("models/\(name)").path)
+    }
+
+    static func structures(_ name: String) throws -> [Structure] {
+        try ExtXYZ.read(path: fixtures.appendingPathComponent("structures/\(name).xyz").path)
+    }
+
+    struct Errors { var energy = 0.0, force = 0.0, virial = 0.0, forceScale = 0.0 }
+
+    static func compare(_ a: EngineResult, _ b: EngineResult) -> Errors {
+        var e = Errors()
+        e.energy = abs(a.energy - b.energy) / max(1, abs(b.energy))
+        for (f, g) in zip(a.forces!, b.forces!) {
+            e.force = max(e.force, maxAbs(f - g))
+            e.forceScale = max(e.forceScale, maxAbs(g))
+        }
+        if let w = a.virial, let v = b.virial {
+            for r in 0..<3 { for c in 0..<3 { e.virial = max(e.virial, abs(w[r][c] - v[r][c])) } }
+        }
+        return e
+    }
+
+    func check<T: CLReal>(_ type: T.Type, model name: String, energyTolerance: Double, forceTolerance: Double,
+                          file: StaticString = #filePath, line: UInt = #line) throws {
+        let m = try Self.model(name)
+        let reference = try ReferenceEngine(config: m.config, weights: m.weights)
+        let engine = try DeviceEngine<T>(config: m.config, weights: m.weights, device: Self.device())
+        for structureFile in ["bulk_triclinic", "slab", "molecule"] {
+            for (k, s) in try Self.structures(structureFile).enumerated() {
+                let e = Self.compare(try engine.evaluate(s, forces: true), try reference.evaluate(s, forces: true))
+                print("\(T.self) \(name) \(structureFile)[\(k)]: ΔE/|E| = \(e.energy), max|ΔF| = \(e.force) (|F| ≤ \(e.forceScale)), max|ΔW| = \(e.virial)")
+                XCTAssertLessThan(e.energy, energyTolerance, "\(name) \(structureFile)[\(k)] energy", file: file, line: line)
+                XCTAssertLessThan(e.force, forceTolerance * max(1, e.forceScale), "\(name) \(structureFile)[\(k)] forces", file: file, line: line)
+                if s.periodicDimensions == 3 {
+                    XCTAssertLessThan(e.virial, forceTolerance * 10, "\(name) \(structureFile)[\(k)] virial", file: file, line: line)
+                }
+            }
+        }
+    }
+
+    static let models = ["mp0_L6", "mp1_L2", "mp2_L3_noinit", "mp1_noneq", "mp1_lroff", "mp1_L4_lr1"]
+
+    func testFloat64MatchesReference() throws {
+        for m in Self.models { try check(Double.self, model: m, energyTolerance: 1e-9, forceTolerance: 1e-9) }
+    }
+
+    func testFloat32MatchesReference() throws {
+        for m in Self.models { try check(Float.self, model: m, energyTolerance: 1e-5, forceTolerance: 1e-4) }
+    }
+
+    func testDeterministic() throws {
+        let m = try Self.model("mp1_L2")
+        let engine = try DeviceEngine<Float>(config: m.config, weights: m.weights, device: Self.device())
+        let s = try Self.structures("bulk_triclinic")[0]
+        let a = try engine.evaluate(s, forces: true), b = try engine.evaluate(s, forces: true)
+        XCTAssertEqual(a.energy, b.energy)
+        XCTAssertEqual(a.forces!, b.forces!)
+        XCTAssertEqual(a.virial!, b.virial!)
+    }
+
+    /// Rotating the input rotates the forces (float32 tolerance).
+    func testRotationCovariance() throws {
+        let m = try Self.model("mp1_L2")
+        let engine = try DeviceEngine<Float>(config: m.config, weights: m.weights, device: Self.device())
+        let s = try Self.structures("bulk_triclinic")[0]
+        let (c, sn) = (cos(0.9), sin(0.9))
+        func rot(_ v: SIMD3<Double>) -> SIMD3<Double> { SIMD3(c * v.x - sn * v.y, sn * v.x + c * v.y, v.z) }
+        var r = s
+        r.positions = s.positions.map(rot)
+        r.cell = s.cell.map(rot)
+        let a = try engine.evaluate(s, forces: true), b = try engine.evaluate(r, forces: true)
+        XCTAssertEqual(a.energy, b.energy, accuracy: 1e-5 * max(1, abs(a.energy)))
+        for (f, g) in zip(a.forces!, b.forces!) {
+            let d = rot(f) - g
+            XCTAssertLessThan(maxAbs(d), 1e-4)
+        }
+    }
+}
+
+func maxAbs(_ v: SIMD3<Double>) -> Double { max(Swift.abs(v.x), Swift.abs(v.y), Swift.abs(v.z)) }
