@@ -35,7 +35,7 @@ let package = Package(
         .executableTarget(
             name: "lorem-gpu",
             dependencies: [
-                "LoremIO", "LoremModel", "LoremReference", "LoremCL",
+                "LoremIO", "LoremModel", "LoremReference", "LoremCL", "LoremGPU",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "LoremIOTests", dependencies: ["LoremIO"], path: "Tests/LoremIOTests"),

@@ -14,17 +14,7 @@ struct Predict: ParsableCommand {
     @Option(name: .long, help: "lorem-train checkpoint folder (containing model/) or the model/ folder itself.")
     var model: String
 
-    @Option(name: .long, help: "Engine: 'reference' (float64 CPU).")
-    var device: String = "reference"
-
-    @Option(name: .long, help: "Periodic long range: 'ewald' (exact k-sum, lorem-jax's definition) or 'pme' (particle-mesh Ewald).")
-    var longRange: String = "ewald"
-
-    @Option(name: .long, help: "PME B-spline order (even, 4…12).")
-    var pmeOrder: Int = 6
-
-    @Option(name: .long, help: "PME mesh spacing in Å (default: cutoff/16, i.e. λ/2).")
-    var pmeSpacing: Double?
+    @OptionGroup var engineOptions: EngineOptions
 
     @Flag(name: .long, help: "Also compute the stress of 3D-periodic frames.")
     var stress = false
@@ -38,24 +28,12 @@ struct Predict: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output extxyz file (written only when every frame succeeded).")
     var output: String
 
-    func validate() throws {
-        guard device == "reference" else {
-            throw ValidationError("unknown device '\(device)': this build has 'reference' only")
-        }
-        guard ["ewald", "pme"].contains(longRange) else {
-            throw ValidationError("--long-range must be 'ewald' or 'pme', got '\(longRange)'")
-        }
-    }
-
-    var reciprocal: ReciprocalMethod {
-        longRange == "pme" ? .pme(PMEParameters(order: pmeOrder, spacing: pmeSpacing)) : .exact
-    }
-
     func run() throws {
         // Errors propagate to ArgumentParser, which prints their description and exits non-zero;
         // nothing is written unless every frame succeeded.
         let trained = try TrainedModel.load(path: model)
-        let engine = try ReferenceEngine(config: trained.config, weights: trained.weights, reciprocal: reciprocal)
+        let (engine, engineDescription) = try engineOptions.makeEngine(trained)
+        if !quiet { FileHandle.standardError.write("engine: \(engineDescription)\n".data(using: .utf8)!) }
         let frames = try ExtXYZ.read(path: input)
         let predictor = Predictor(model: trained, engine: engine, computeStress: stress)
         var progress = Progress(total: frames.count, enabled: !quiet)

@@ -25,8 +25,10 @@ final class PredictCommandTests: XCTestCase {
         return path
     }
 
+    /// Runs predict on the float64 reference engine unless `args` names a device.
     func run(_ args: [String]) throws {
-        var command = try Predict.parseAsRoot(["--model", Self.model, "-q"] + args) as! Predict
+        let device = args.contains("--device") ? [] : ["--device", "reference"]
+        var command = try Predict.parseAsRoot(["--model", Self.model, "-q"] + device + args) as! Predict
         try command.run()
     }
 
@@ -61,6 +63,26 @@ final class PredictCommandTests: XCTestCase {
         }
     }
 
+    /// The same run on the OpenCL engine (PoCL in CI) agrees with the reference to float32
+    /// accuracy, and the overlap check is the device neighbour list's.
+    func testOpenCLEngineAgreesWithReference() throws {
+        let input = try write(twoFrames, "in.xyz")
+        let reference = dir.appendingPathComponent("ref.xyz").path, device = dir.appendingPathComponent("cl.xyz").path
+        try run([input, "-o", reference, "--stress"])
+        try run([input, "-o", device, "--stress", "--device", "opencl"])
+        for (a, b) in zip(try ExtXYZ.read(path: reference), try ExtXYZ.read(path: device)) {
+            let (ea, eb) = (a.info(named: "energy")!.asDouble!, b.info(named: "energy")!.asDouble!)
+            XCTAssertEqual(ea, eb, accuracy: 1e-5 * abs(ea))
+            for (fa, fb) in zip(a.realColumn(named: "forces")!, b.realColumn(named: "forces")!) {
+                for k in 0..<3 { XCTAssertEqual(fa[k], fb[k], accuracy: 1e-4) }
+            }
+        }
+        let overlapping = try write(twoFrames.replacingOccurrences(of: "H 0.96 0.0 0.0", with: "H 0.01 0.0 0.0"), "bad.xyz")
+        XCTAssertThrowsError(try run([overlapping, "-o", device, "--device", "opencl"])) { e in
+            XCTAssertTrue("\(e)".contains("frame 1") && "\(e)".contains("0.1 Å"), "\(e)")
+        }
+    }
+
     func testUnknownElementNamesElementAndFrameAndWritesNothing() throws {
         let input = try write(twoFrames.replacingOccurrences(of: "H -0.24", with: "Fe -0.24"), "in.xyz")
         let output = dir.appendingPathComponent("out.xyz").path
@@ -76,7 +98,7 @@ final class PredictCommandTests: XCTestCase {
         let output = dir.appendingPathComponent("out.xyz").path
         XCTAssertThrowsError(try run([input, "-o", output])) { e in
             let text = "\(e)"
-            XCTAssertTrue(text.contains("frame 1") && text.contains("apart"), text)
+            XCTAssertTrue(text.contains("frame 1") && text.contains("0.1 Å"), text)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: output))
     }

@@ -1,0 +1,72 @@
+import ArgumentParser
+import Foundation
+import LoremCL
+import LoremGPU
+import LoremModel
+import LoremReference
+
+/// Engine choice shared by `predict` and `verify`.
+struct EngineOptions: ParsableArguments {
+    @Option(name: .long, help: "Engine: 'opencl' (first GPU, else first device), 'opencl:P:D', or 'reference' (float64 CPU). Default: opencl when a device exists.")
+    var device: String?
+
+    @Option(name: .long, help: "OpenCL precision: f32 or f64 (f64 needs cl_khr_fp64).")
+    var precision: String = "f32"
+
+    @Option(name: .long, help: "Periodic long range: 'ewald' (exact k-sum, lorem-jax's definition) or 'pme' (particle-mesh Ewald; reference engine only so far).")
+    var longRange: String = "ewald"
+
+    @Option(name: .long, help: "PME B-spline order (even, 4…12).")
+    var pmeOrder: Int = 6
+
+    @Option(name: .long, help: "PME mesh spacing in Å (default: cutoff/16, i.e. λ/2).")
+    var pmeSpacing: Double?
+
+    func validate() throws {
+        guard ["f32", "f64"].contains(precision) else { throw ValidationError("--precision must be f32 or f64, got '\(precision)'") }
+        guard ["ewald", "pme"].contains(longRange) else {
+            throw ValidationError("--long-range must be 'ewald' or 'pme', got '\(longRange)'")
+        }
+        if let d = device, d != "reference", !d.hasPrefix("opencl") {
+            throw ValidationError("unknown device '\(d)': use reference, opencl or opencl:P:D (see `lorem-gpu devices`)")
+        }
+        if longRange == "pme", let d = device, d != "reference" {
+            throw ValidationError("--long-range pme runs on the reference engine only so far; add --device reference")
+        }
+    }
+
+    var reciprocal: ReciprocalMethod {
+        longRange == "pme" ? .pme(PMEParameters(order: pmeOrder, spacing: pmeSpacing)) : .exact
+    }
+
+    /// The engine and a one-line description of it. Without --device, the OpenCL default device
+    /// is used when one exists (PME requests fall back to the reference), else the reference,
+    /// with a notice on stderr.
+    func makeEngine(_ model: TrainedModel) throws -> (engine: any LoremEngine, description: String) {
+        let spec: String
+        if let device {
+            spec = device
+        } else if longRange == "pme" {
+            notice("PME runs on the reference engine only so far: using --device reference")
+            spec = "reference"
+        } else if let found = try? CLDevices.all(), !found.isEmpty {
+            spec = "opencl"
+        } else {
+            notice("no OpenCL device found: using the float64 reference engine (--device reference)")
+            spec = "reference"
+        }
+        if spec == "reference" {
+            return (try ReferenceEngine(config: model.config, weights: model.weights, reciprocal: reciprocal),
+                    "reference (float64 CPU)")
+        }
+        let chosen = try CLDevices.select(spec)
+        let engine: any LoremEngine = precision == "f64"
+            ? try DeviceEngine<Double>(config: model.config, weights: model.weights, device: chosen)
+            : try DeviceEngine<Float>(config: model.config, weights: model.weights, device: chosen)
+        return (engine, "\(chosen.description), \(precision)")
+    }
+}
+
+func notice(_ text: String) {
+    FileHandle.standardError.write("note: \(text)\n".data(using: .utf8)!)
+}
