@@ -46,7 +46,9 @@ let package = Package(
         .testTarget(
             name: "LoremCLTests", dependencies: ["LoremCL", "LoremReference", "LoremModel"],
             path: "Tests/LoremCLTests"),
-        .testTarget(name: "LoremGPUTests", dependencies: ["lorem-gpu", "LoremIO", "LoremCL"], path: "Tests/LoremGPUTests"),
+        .testTarget(
+            name: "LoremGPUTests", dependencies: ["lorem-gpu", "LoremIO", "LoremCL", "LoremModel", "LoremReference"],
+            path: "Tests/LoremGPUTests"),
         .testTarget(
             name: "LoremGPUEngineTests", dependencies: ["LoremGPU", "LoremReference", "LoremModel", "LoremIO", "LoremCL"],
             path: "Tests/LoremGPUEngineTests"),
