@@ -10,6 +10,13 @@ public struct TrainedModel: Sendable {
     /// The model/ folder it was read from.
     public let directory: String
 
+    public init(config: LoremConfig, weights: LoremWeights, baseline: [Int: Double], directory: String) {
+        self.config = config
+        self.weights = weights
+        self.baseline = baseline
+        self.directory = directory
+    }
+
     public static func load(path: String) throws -> TrainedModel {
         try TrainedModel(checkpoint: Checkpoint.load(path: path))
     }
