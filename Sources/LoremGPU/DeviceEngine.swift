@@ -13,6 +13,10 @@ public final class DeviceEngine<T: CLReal>: LoremEngine {
     private let weights: DeviceWeights<T>
     private let embedding: [Double]
     private let longRange: DeviceLongRange<T>?
+    /// Per-stage wall times of the last evaluation when `profiling` is on (it synchronises the
+    /// queue after every stage, so leave it off outside benchmarks).
+    public private(set) var lastStageTimes: [(stage: String, seconds: Double)] = []
+    public var profiling = false
 
     public init(config: LoremConfig, weights: LoremWeights, device: CLDevice) throws {
         if T.requiresFP64 && !device.supportsFP64 {
@@ -31,21 +35,28 @@ public final class DeviceEngine<T: CLReal>: LoremEngine {
     public func evaluate(_ s: Structure, forces wantForces: Bool) throws -> EngineResult {
         for z in s.numbers where !(1..<100).contains(z) { throw ReferenceError.unsupportedElement(z) }
         let k = kernels
+        let timer = StageTimer(context: profiling ? k.context : nil)
+        defer { lastStageTimes = timer.seconds }
+        try timer.start()
         let g = try DeviceGeometry<T>(s, cutoff: config.cutoff, k)
+        try timer.mark("neighbour list + pair features")
         var initial = DeviceInitialStage(weights: weights.initial, embedding: embedding, config: config)
         var (h, A, energies) = try initial.forward(numbers: s.numbers, g, k)
+        try timer.mark("initial layers")
         var stages = weights.interactions.map { DeviceInteractionStage(weights: $0, config: config) }
         for t in stages.indices {
             let out = try stages[t].forward(h: h, A: A, g, k)
             (h, A) = (out.h, out.A)
             for i in energies.indices { energies[i] += out.energies[i] }
         }
+        try timer.mark("message passing")
         var lr = longRange?.stage(for: s, geometry: g)
         if lr != nil {
             let out = try lr!.forward(h: h, A: A, g, k)
             h = out.h
             for i in energies.indices { energies[i] += out.energies[i] }
         }
+        try timer.mark("long range")
         var result = EngineResult(energy: energies.reduce(0, +), perAtomEnergies: energies, forces: nil, virial: nil,
                                   charges: try lr?.hostCharges() ?? [], potentials: try lr?.hostPotentials() ?? [])
         guard wantForces else { return result }
@@ -60,14 +71,18 @@ public final class DeviceEngine<T: CLReal>: LoremEngine {
             (hBar, aBar) = (out.hBar, out.aBar)
             add(out.gradient, out.virial, to: &gradient, &virial)
         }
+        try timer.mark("long range backward")
         let bar = try PairFeatureCotangents(g, k)
         for stage in stages.reversed() {
             (hBar, aBar) = try stage.backward(hBar: hBar, aBar: aBar, g, k, into: bar)
         }
+        try timer.mark("message passing backward")
         try initial.backward(hBar: hBar, aBar: aBar, g, k, into: bar)
+        try timer.mark("initial layers backward")
         let (pairGradient, pairVirial) = try k.features.backward(g.features, pairs: g.pairs, radialBar: bar.radial,
                                                                  harmonicsBar: bar.harmonics)
         add(try downloadVectors(pairGradient), try pairVirial.download().map { Double($0) }, to: &gradient, &virial)
+        try timer.mark("pair features backward")
         result.forces = gradient.map { -$0 }
         result.virial = virial
         return result

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LoremGPU
 import LoremIO
 import LoremModel
 import LoremReference
@@ -49,12 +50,37 @@ struct Bench: ParsableCommand {
             rows.append(["atoms": s.count, "pairs": pairs, "median_ms": median, "min_ms": times[0], "max_ms": times.last!,
                          "atoms_per_s": Double(s.count) / (median / 1000)])
         }
+        if let profiled = try stageBreakdown(engine, largest: try parseCells().max()!) {
+            print("\nstage breakdown (one profiled evaluation of the largest system; the queue is synchronised per stage):")
+            for (stage, t) in profiled {
+                print("  " + stage.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%9.1f ms", t * 1000))
+            }
+            rows.append(["stages": Dictionary(uniqueKeysWithValues: profiled.map { ($0.stage, $0.seconds * 1000) })])
+        }
         if let json {
             let doc: [String: Any] = ["engine": description, "model": model ?? "default-random", "system": "rocksalt NaCl",
                                       "results": rows]
             try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys])
                 .write(to: URL(fileURLWithPath: json))
         }
+    }
+
+    /// Per-stage times of one extra evaluation, for engines that can report them.
+    private func stageBreakdown(_ engine: any LoremEngine, largest n: Int) throws -> [(stage: String, seconds: Double)]? {
+        let s = Self.rocksalt(repetitions: n)
+        if let e = engine as? DeviceEngine<Float> {
+            e.profiling = true
+            defer { e.profiling = false }
+            _ = try e.evaluate(s, forces: true)
+            return e.lastStageTimes
+        }
+        if let e = engine as? DeviceEngine<Double> {
+            e.profiling = true
+            defer { e.profiling = false }
+            _ = try e.evaluate(s, forces: true)
+            return e.lastStageTimes
+        }
+        return nil
     }
 
     private func loadModel() throws -> (LoremConfig, LoremWeights) {

@@ -1,0 +1,30 @@
+import Foundation
+import LoremCL
+
+/// Wall time per engine stage, for `bench`'s breakdown. When enabled, each mark waits for the
+/// device queue (clFinish) so the time lands on the stage that queued the work; when disabled
+/// it costs nothing and never synchronises.
+public final class StageTimer: @unchecked Sendable {
+    public private(set) var seconds: [(stage: String, seconds: Double)] = []
+    private let context: CLContext?
+    private var last = Date()
+
+    init(context: CLContext?) {
+        self.context = context
+    }
+
+    func start() throws {
+        guard let context else { return }
+        try context.finish()
+        seconds = []
+        last = Date()
+    }
+
+    func mark(_ stage: String) throws {
+        guard let context else { return }
+        try context.finish()
+        let now = Date()
+        seconds.append((stage, now.timeIntervalSince(last)))
+        last = now
+    }
+}
