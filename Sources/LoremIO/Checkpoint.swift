@@ -46,6 +46,19 @@ public struct Checkpoint: Sendable {
             baseline: baseline, parameters: parameters)
     }
 
+    /// Decodes a checkpoint held in memory (the model embedded in the binary); `name` stands
+    /// in for the folder in error messages and `directory`.
+    public static func decode(modelYAML: Data, baselineYAML: Data, weights: Data, name: String) throws -> Checkpoint {
+        let (modelClass, hyperParameters) = try CheckpointYAML.model(
+            try CheckpointYAML.parse(modelYAML, name: name + "/" + modelFile), file: name + "/" + modelFile)
+        let baseline = try CheckpointYAML.baseline(
+            try CheckpointYAML.parse(baselineYAML, name: name + "/" + baselineFile), file: name + "/" + baselineFile)
+        let parameters = try ParameterTree.decode(weights, name: name + "/" + weightsFile)
+        return Checkpoint(
+            directory: name, modelClass: modelClass, hyperParameters: hyperParameters,
+            baseline: baseline, parameters: parameters)
+    }
+
     /// `path/model` when it exists, else `path` itself; users pass either.
     static func modelDirectory(for path: String) throws(CheckpointError) -> String {
         let fm = FileManager.default

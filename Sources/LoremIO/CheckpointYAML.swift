@@ -7,9 +7,15 @@ enum CheckpointYAML {
         guard FileManager.default.fileExists(atPath: path) else {
             throw CheckpointError(path: path, kind: .missingFile, detail: "file does not exist")
         }
-        guard let data = FileManager.default.contents(atPath: path),
-            let text = String(data: data, encoding: .utf8)
-        else {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CheckpointError(path: path, kind: .unreadable, detail: "cannot read file")
+        }
+        return try parse(data, name: path)
+    }
+
+    /// Parses YAML bytes; `name` labels errors (a path, or what the bytes came from).
+    static func parse(_ data: Data, name path: String) throws(CheckpointError) -> ConfigValue {
+        guard let text = String(data: data, encoding: .utf8) else {
             throw CheckpointError(path: path, kind: .unreadable, detail: "cannot read as UTF-8 text")
         }
         do {

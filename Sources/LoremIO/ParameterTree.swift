@@ -12,6 +12,11 @@ enum ParameterTree {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CheckpointError(path: path, kind: .unreadable, detail: "cannot read file")
         }
+        return try decode(data, name: path)
+    }
+
+    /// Decodes msgpack bytes; `name` labels errors.
+    static func decode(_ data: Data, name path: String) throws(CheckpointError) -> [String: ParamArray] {
         let root: MsgPackValue
         do {
             root = try MsgPack.decode([UInt8](data))
