@@ -3,7 +3,7 @@
 // self-images (i, i, S ≠ 0) included, in the canonical order of LoremReference.NeighborList
 // (by center, then by (other, S_x, S_y, S_z)).
 //
-// The host bins the atoms (NeighborGrid.swift: bins at least one cutoff thick, so a neighbour
+// The host bins the atoms (LoremReference BinGrid: bins at least one cutoff thick, so a neighbour
 // lies at most `reach` bins or periodic images away) and the device searches per atom in three
 // passes with integer results only, hence deterministic:
 //   neighbor_count   pairs per center (and the first atom closer than the minimum distance),

@@ -28,7 +28,8 @@ public final class CLPairList {
     }
 
     /// Uploads a list built on the host (e.g. LoremReference.NeighborList's), which must already
-    /// be in canonical order (grouped by ascending center); `start` and `reverse` are derived here.
+    /// be in canonical order (grouped by ascending center); `start` and `reverse` are derived here
+    /// (`PairTopology`).
     /// Throws if the pairs are not grouped by center or the list is not full.
     public convenience init(_ context: CLContext, atoms: Int, centers: [Int], others: [Int],
                             shifts: [SIMD3<Int>]) throws {
@@ -36,29 +37,13 @@ public final class CLPairList {
         guard others.count == count, shifts.count == count else {
             throw CLError.sizeMismatch("pair list: \(count) centers, \(others.count) others, \(shifts.count) shifts")
         }
-        var start = [Int32](repeating: 0, count: atoms + 1)
-        for (p, c) in centers.enumerated() {
-            guard (0..<atoms).contains(c), (0..<atoms).contains(others[p]), p == 0 || centers[p - 1] <= c else {
-                throw CLError.sizeMismatch("pair list: pair \(p) is out of range or not grouped by center")
-            }
-            start[c + 1] += 1
-        }
-        for i in 0..<atoms { start[i + 1] += start[i] }
-        struct Key: Hashable { let c: Int, o: Int, s: SIMD3<Int> }
-        var index: [Key: Int] = [:]
-        for p in 0..<count { index[Key(c: centers[p], o: others[p], s: shifts[p])] = p }
-        var reverse = [Int32](repeating: 0, count: count)
-        for p in 0..<count {
-            guard let q = index[Key(c: others[p], o: centers[p], s: 0 &- shifts[p])] else {
-                throw CLError.sizeMismatch("pair list is not full: pair \(p) has no reverse")
-            }
-            reverse[p] = Int32(q)
-        }
+        let topology = try PairTopology(atomCount: atoms, centers: centers, others: others, shifts: shifts)
         self.init(atoms: atoms, count: count,
                   centers: try CLBuffer(context, centers.map { Int32($0) }),
                   others: try CLBuffer(context, others.map { Int32($0) }),
                   shifts: try CLBuffer(context, shifts.flatMap { [Int32($0.x), Int32($0.y), Int32($0.z)] }),
-                  start: try CLBuffer(context, start), reverse: try CLBuffer(context, reverse))
+                  start: try CLBuffer(context, topology.rowStarts.map { Int32($0) }),
+                  reverse: try CLBuffer(context, topology.reverse.map { Int32($0) }))
     }
 
     /// The list back on the host, for tests and diagnostics.

@@ -1,8 +1,11 @@
+import LoremReference
+
 /// The full neighbour list on the device (Kernels/neighbors.cl): the same pairs, in the same
 /// canonical order, as LoremReference.NeighborList (LOREM_MATH.md §0), delivered in the CSR
 /// layout of `CLPairList` with its `reverse` index.
 ///
-/// The host does the O(N) binning (`NeighborGrid`); the device does the pair search per atom in
+/// The host does the O(N) binning, in LoremReference's own frame and bins (`NeighborListFrame`,
+/// `BinGrid`), so both engines search the same bins; the device does the pair search per atom in
 /// a count pass, the host a prefix sum over the N counts (it needs the total to allocate the
 /// pair buffers anyway), then the device fills, sorts each center's pairs and builds `reverse`.
 /// Only integers are produced, so the list is bit-identical on every run. Distances are tested
@@ -48,12 +51,27 @@ public final class NeighborKernels<T: CLReal> {
         let n = positions.count
         try devicePositions.require(n, 3, "neighbour list positions")
         try deviceCell.require(3, 3, "neighbour list cell")
-        let frame = try NeighborFrame(cell: cell, pbc: pbc)
+        // The reference frame traps on a malformed cell and throws its own error type; this API
+        // reports every unusable input as a `NeighborSearchError`.
+        guard cell.count == 3, pbc.count == 3 else {
+            throw NeighborSearchError("the cell needs 3 rows and pbc 3 flags (got \(cell.count), \(pbc.count))")
+        }
+        let frame: NeighborListFrame
+        do {
+            frame = try NeighborListFrame(cell: cell, pbc: pbc)
+        } catch let error as NeighborListError {
+            throw NeighborSearchError(error.description)
+        }
         guard n > 0 else { return try CLPairList(context, atoms: 0, centers: [], others: [], shifts: []) }
-        let grid = try NeighborGrid(frame: frame, positions: positions, cutoff: cutoff)
-        let bins = try CLBuffer(context, grid.bins), wraps = try CLBuffer(context, grid.wraps)
-        let binStart = try CLBuffer(context, grid.binStart), binAtoms = try CLBuffer(context, grid.binAtoms)
-        let info = try CLBuffer(context, grid.gridInfo(periodic: pbc))
+        let grid = BinGrid(frame: frame, positions: positions, cutoff: cutoff)
+        guard grid.searchVolume <= BinGrid.maximumSearchVolume else {
+            throw NeighborSearchError("cell is too thin for cutoff \(cutoff) (widths \(frame.widths))")
+        }
+        let bins = try CLBuffer(context, int32Rows(grid.binCoordinates))
+        let wraps = try CLBuffer(context, int32Rows(grid.wrapCounts))
+        let binStart = try CLBuffer(context, grid.start.map { Int32($0) })
+        let binAtoms = try CLBuffer(context, grid.order.map { Int32($0) })
+        let info = try CLBuffer(context, gridInfo(grid, periodic: pbc))
         let minimum2 = T(Self.minimumDistance * Self.minimumDistance)
         let counts = try CLBuffer<Int32>(context, count: n), close = try CLBuffer<Int32>(context, count: n)
         let global = [roundUp(n, 64)]
@@ -86,4 +104,30 @@ public final class NeighborKernels<T: CLReal> {
         }
         return list
     }
+}
+
+/// Why a neighbour list cannot be built: an unusable cell or cutoff, non-finite positions, or atoms
+/// closer than `NeighborKernels.minimumDistance` (which would make 1/r terms blow up).
+public struct NeighborSearchError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ message: String) { description = message }
+}
+
+/// The nine ints of the kernels' `grid` argument: bins per axis, reach per axis (bins or
+/// images), periodic flags.
+private func gridInfo(_ grid: BinGrid, periodic: [Bool]) -> [Int32] {
+    [grid.counts.x, grid.counts.y, grid.counts.z, grid.reach.x, grid.reach.y, grid.reach.z].map { Int32($0) }
+        + periodic.map { $0 ? 1 : 0 }
+}
+
+/// Per-atom integer triples as the kernels' flat [N,3] Int32 rows.
+private func int32Rows(_ rows: [SIMD3<Int>]) -> [Int32] {
+    var flat: [Int32] = []
+    flat.reserveCapacity(3 * rows.count)
+    for r in rows {
+        flat.append(Int32(r.x))
+        flat.append(Int32(r.y))
+        flat.append(Int32(r.z))
+    }
+    return flat
 }

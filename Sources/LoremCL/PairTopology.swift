@@ -1,7 +1,9 @@
 import LoremReference
 
 /// The host-side index of a full pair list (LOREM_MATH.md §0) that lets device kernels gather
-/// instead of scatter: CSR row starts over the centers, and the reverse of every pair.
+/// instead of scatter: CSR row starts over the centers, and the reverse of every pair. The Ewald
+/// kernels (`EwaldGeometry`) use it directly; `CLPairList`'s host upload derives its `start` and
+/// `reverse` buffers from it.
 ///
 /// Why gathers: a pair-vector gradient ḡ_p adds +ḡ_p to R_o and −ḡ_p to R_c (§10.2 G1). With
 /// reverse(p) = the index of (o, c, −S), atom i's gradient is Σ_{p: c(p)=i} (ḡ_reverse(p) − ḡ_p),
@@ -15,13 +17,22 @@ public struct PairTopology: Sendable, Equatable {
 
     /// Throws unless `pairs` is sorted by center and full (every pair has its reverse).
     public init(_ pairs: PairList, atomCount: Int) throws {
+        try self.init(atomCount: atomCount, centers: pairs.centers, others: pairs.others,
+                      shifts: pairs.shifts.map { SIMD3(Int($0.x.rounded()), Int($0.y.rounded()), Int($0.z.rounded())) })
+    }
+
+    /// The same for a list given as arrays of equal length with integer shifts S_p. Throws unless
+    /// it is sorted by center, refers only to atoms 0..<atomCount and is full.
+    init(atomCount: Int, centers: [Int], others: [Int], shifts: [SIMD3<Int>]) throws {
+        let count = centers.count
+        precondition(others.count == count && shifts.count == count, "pair list arrays differ in length")
         var starts = [Int](repeating: 0, count: atomCount + 1)
-        for p in 0..<pairs.count {
-            let c = pairs.centers[p]
-            guard (0..<atomCount).contains(c), (0..<atomCount).contains(pairs.others[p]) else {
+        for p in 0..<count {
+            let c = centers[p]
+            guard (0..<atomCount).contains(c), (0..<atomCount).contains(others[p]) else {
                 throw CLError.sizeMismatch("pair \(p) refers to an atom outside 0..<\(atomCount)")
             }
-            guard p == 0 || pairs.centers[p - 1] <= c else {
+            guard p == 0 || centers[p - 1] <= c else {
                 throw CLError.sizeMismatch("pair list is not sorted by center at pair \(p)")
             }
             starts[c + 1] += 1
@@ -30,15 +41,11 @@ public struct PairTopology: Sendable, Equatable {
         rowStarts = starts
 
         struct Key: Hashable { let center: Int, other: Int, shift: SIMD3<Int> }
-        func shift(_ s: SIMD3<Double>) -> SIMD3<Int> { SIMD3(Int(s.x.rounded()), Int(s.y.rounded()), Int(s.z.rounded())) }
         var index: [Key: Int] = [:]
-        index.reserveCapacity(pairs.count)
-        for p in 0..<pairs.count {
-            index[Key(center: pairs.centers[p], other: pairs.others[p], shift: shift(pairs.shifts[p]))] = p
-        }
-        reverse = try (0..<pairs.count).map { p in
-            let key = Key(center: pairs.others[p], other: pairs.centers[p], shift: 0 &- shift(pairs.shifts[p]))
-            guard let q = index[key] else {
+        index.reserveCapacity(count)
+        for p in 0..<count { index[Key(center: centers[p], other: others[p], shift: shifts[p])] = p }
+        reverse = try (0..<count).map { p in
+            guard let q = index[Key(center: others[p], other: centers[p], shift: 0 &- shifts[p])] else {
                 throw CLError.sizeMismatch("pair \(p) has no reverse: the list is not a full neighbour list")
             }
             return q

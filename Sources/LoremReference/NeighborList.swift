@@ -51,6 +51,7 @@ public enum NeighborList {
         guard grid.searchVolume <= BinGrid.maximumSearchVolume else {
             throw NeighborListError("cell is too thin for cutoff \(cutoff) (widths \(frame.widths))")
         }
+        let offsets = grid.offsets()
         let h = Mat3(rows: cell)
         let cutoff2 = cutoff * cutoff
         var list = PairList()
@@ -58,7 +59,7 @@ public enum NeighborList {
         for i in 0..<n {
             found.removeAll(keepingCapacity: true)
             let home = grid.binCoordinates[i]
-            for offset in grid.offsets {
+            for offset in offsets {
                 var bin = SIMD3<Int>.zero
                 var wrap = SIMD3<Int>.zero
                 var inside = true

@@ -1,31 +1,36 @@
 import Foundation
 
-/// Atoms sorted into a regular grid of bins in the frame's fractional coordinates.
+/// Atoms sorted into a regular grid of bins in the frame's fractional coordinates. It is also the
+/// host's O(N) share of LoremCL's device neighbour search (`NeighborKernels`, Kernels/neighbors.cl),
+/// hence `package` access: both engines bin identically.
 ///
 /// Why this shape: with bins at least one cutoff thick (measured perpendicular to the bin faces),
 /// every neighbour of an atom lies in the 3×3×3 block of bins around it, so the search is linear
 /// in the number of atoms. A periodic axis thinner than the cutoff gets one bin and the block
 /// extends to ceil(cutoff/width) periodic images on each side instead.
-struct BinGrid {
+package struct BinGrid {
     /// Bins per axis.
-    let counts: SIMD3<Int>
+    package let counts: SIMD3<Int>
+    /// Search reach per axis: how many bins (or, on a one-bin periodic axis, images) away on each
+    /// side a neighbour can be.
+    package let reach: SIMD3<Int>
     /// Bin of each atom after wrapping.
-    let binCoordinates: [SIMD3<Int>]
+    package let binCoordinates: [SIMD3<Int>]
     /// k_i: how many lattice vectors were subtracted along each periodic axis to wrap atom i.
-    let wrapCounts: [SIMD3<Int>]
-    /// Bin offsets (relative to an atom's own bin) that can hold neighbours.
-    let offsets: [SIMD3<Int>]
-    private let start: [Int]
-    private let order: [Int]
+    package let wrapCounts: [SIMD3<Int>]
+    /// Atoms sorted by linear bin (x fastest; increasing index within a bin), CSR over bins:
+    /// bin l holds order[start[l] ..< start[l+1]].
+    package let start: [Int]
+    package let order: [Int]
 
-    /// Number of bin offsets searched per atom; guards against absurdly thin cells (then
-    /// `offsets` is left empty and the caller must reject the cell).
-    let searchVolume: Int
+    /// Number of bin offsets searched per atom; guards against absurdly thin cells (the caller
+    /// must reject the cell when it exceeds `maximumSearchVolume`).
+    package let searchVolume: Int
     /// Beyond this many bin offsets per atom the cell is rejected as too thin for the cutoff
     /// (a width ~1/100 of the cutoff along every axis); it also bounds the offsets' memory.
-    static let maximumSearchVolume = 2_000_000
+    package static let maximumSearchVolume = 2_000_000
 
-    init(frame: NeighborListFrame, positions: [SIMD3<Double>], cutoff: Double) {
+    package init(frame: NeighborListFrame, positions: [SIMD3<Double>], cutoff: Double) {
         let n = positions.count
         // A hair above the cutoff so that rounding in the wrapped fractional coordinates can
         // never hide a pair sitting exactly at the search boundary.
@@ -85,22 +90,27 @@ struct BinGrid {
             order[fill[linear[i]]] = i
             fill[linear[i]] += 1
         }
-        var offsets: [SIMD3<Int>] = []
-        let total = (2 * reach.x + 1) * (2 * reach.y + 1) * (2 * reach.z + 1)
-        if total <= BinGrid.maximumSearchVolume {
-            for dz in -reach.z...reach.z {
-                for dy in -reach.y...reach.y {
-                    for dx in -reach.x...reach.x { offsets.append(SIMD3(dx, dy, dz)) }
-                }
-            }
-        }
-        self.searchVolume = total
+        self.searchVolume = (2 * reach.x + 1) * (2 * reach.y + 1) * (2 * reach.z + 1)
         self.counts = counts
+        self.reach = reach
         self.binCoordinates = bins
         self.wrapCounts = wraps
-        self.offsets = offsets
         self.start = start
         self.order = order
+    }
+
+    /// Bin offsets (relative to an atom's own bin) that can hold neighbours, x fastest. Only for a
+    /// grid whose `searchVolume` is within `maximumSearchVolume` (it bounds the memory).
+    func offsets() -> [SIMD3<Int>] {
+        precondition(searchVolume <= BinGrid.maximumSearchVolume, "search volume \(searchVolume) is too large")
+        var offsets: [SIMD3<Int>] = []
+        offsets.reserveCapacity(searchVolume)
+        for dz in -reach.z...reach.z {
+            for dy in -reach.y...reach.y {
+                for dx in -reach.x...reach.x { offsets.append(SIMD3(dx, dy, dz)) }
+            }
+        }
+        return offsets
     }
 
     func atoms(inBin bin: SIMD3<Int>) -> ArraySlice<Int> {

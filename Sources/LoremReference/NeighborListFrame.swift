@@ -5,7 +5,9 @@
 /// use unit vectors orthogonal to the periodic ones instead of the stored cell rows: those rows may
 /// be zero (molecules) or arbitrary (the vacuum vector of a slab), and the atoms need not lie inside
 /// them. Along such an axis the fractional coordinate is then a plain Cartesian distance.
-struct NeighborListFrame {
+///
+/// `package`: LoremCL's device neighbour search (`NeighborKernels`) bins in this same frame.
+package struct NeighborListFrame {
     /// Frame vectors e_A (rows).
     let vectors: [SIMD3<Double>]
     /// Dual vectors d_A with f_A = R · d_A (the columns of E⁻¹).
@@ -13,10 +15,10 @@ struct NeighborListFrame {
     /// Perpendicular widths w_A = |det E| / |e_B × e_C|: the distance between the two faces of
     /// the frame cell that are spanned by the other two vectors. A displacement of length r
     /// changes f_A by at most r / w_A, which is what bounds the image and bin search.
-    let widths: SIMD3<Double>
+    package let widths: SIMD3<Double>
     let periodic: [Bool]
 
-    init(cell: [SIMD3<Double>], pbc: [Bool]) throws {
+    package init(cell: [SIMD3<Double>], pbc: [Bool]) throws {
         precondition(cell.count == 3 && pbc.count == 3, "cell needs 3 rows and pbc 3 flags")
         let axes = (0..<3).filter { pbc[$0] }
         for a in axes where !(norm(cell[a]) > 0) || !norm(cell[a]).isFinite {
