@@ -85,7 +85,8 @@ static void harmonics(const real3 u, const int L, __global const real *diag,
 // dB_k/dr = n(B_{k−1}^{(n−1)} − B_k^{(n−1)})/c (§2.2, §2.3; `betaLower` is the n−1 table),
 // and Y(u_p), ∂Y/∂u (§1). Outputs: vectors [P,3], distances [P], radial and dradial [P,K],
 // y [P,S], dy [P,S,3].
-__kernel void pair_features(__global const real *positions, __global const real *cell,
+__kernel void pair_features(__global const real *positions, __global const real *cells,
+                            __global const int *atomStructure,
                             __global const int *centers, __global const int *others,
                             __global const int *shifts, const int P, const real cutoff,
                             const int K, __global const real *beta, __global const real *betaLower,
@@ -96,6 +97,8 @@ __kernel void pair_features(__global const real *positions, __global const real 
     const int p = get_global_id(0);
     if (p >= P) return;
     const int c = centers[p], o = others[p];
+    // Batches: each structure has its own cell, found through the center's structure.
+    __global const real *cell = cells + (size_t)9 * atomStructure[c];
     const real3 shift = (real3)((real)shifts[3 * p], (real)shifts[3 * p + 1], (real)shifts[3 * p + 2]);
     const real3 v = vload3(o, positions) - vload3(c, positions) +
                     (shift.x * vload3(0, cell) + shift.y * vload3(1, cell) + shift.z * vload3(2, cell));
@@ -164,10 +167,11 @@ __kernel void scatter_pair_gradients(__global const real *vectors, __global cons
 
 // W_k = Σ_i partial[i, k] in increasing i: nine work-items, a fixed order, so the virial is
 // bit-reproducible (no atomics, no work-group-size-dependent tree).
-__kernel void sum_virial(__global const real *partial, const int N, __global real *virial) {
-    const int k = get_global_id(0);
-    if (k >= 9) return;
+__kernel void sum_virial(__global const real *partial, __global const int *structureStart, const int S,
+                         __global real *virial) {
+    const int k = get_global_id(0), s = get_global_id(1);
+    if (k >= 9 || s >= S) return;
     real acc = 0;
-    for (int i = 0; i < N; i++) acc += partial[(size_t)i * 9 + k];
-    virial[k] = acc;
+    for (int i = structureStart[s]; i < structureStart[s + 1]; i++) acc += partial[(size_t)i * 9 + k];
+    virial[(size_t)s * 9 + k] = acc;
 }

@@ -51,6 +51,19 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
         }
     }
 
+    /// Copies `count` elements of `source` starting at `sourceOffset` to this buffer at
+    /// `offset`, on the device (slicing a batch into per-structure buffers and back).
+    public func copy(from source: CLBuffer<T>, sourceOffset: Int = 0, offset: Int = 0, count n: Int) throws {
+        guard n >= 0, sourceOffset >= 0, offset >= 0, sourceOffset + n <= source.count, offset + n <= count else {
+            throw CLError.sizeMismatch(
+                "copy of \(n) elements from [\(sourceOffset)…] of \(source.count) to [\(offset)…] of \(count)")
+        }
+        if n == 0 { return }
+        let size = MemoryLayout<T>.stride
+        try clCheck(clEnqueueCopyBuffer(context.queue, source.mem, mem, sourceOffset * size, offset * size, n * size,
+                                        0, nil, nil), "clEnqueueCopyBuffer")
+    }
+
     public func bind(to kernel: cl_kernel, index: cl_uint) throws {
         var handle: cl_mem? = mem
         try clCheck(clSetKernelArg(kernel, index, MemoryLayout<cl_mem?>.size, &handle), "clSetKernelArg(\(index))")

@@ -59,8 +59,20 @@ public final class FeatureKernels<T: CLReal> {
     /// Per-pair features of `pairs` for positions [N,3] and cell [3,3] (rows = lattice vectors;
     /// any values when no shift is non-zero, e.g. molecules).
     public func forward(positions: CLBuffer<T>, cell: CLBuffer<T>, pairs: CLPairList) throws -> CLPairFeatures<T> {
+        try forward(positions: positions, cells: cell, layout: CLStructureLayout(context, atomCounts: [pairs.atoms]),
+                    pairs: pairs)
+    }
+
+    /// The same for a batch: `cells` [S,3,3] holds one cell per structure of `layout`, and each
+    /// pair uses its center's structure's cell.
+    public func forward(positions: CLBuffer<T>, cells: CLBuffer<T>, layout: CLStructureLayout, pairs: CLPairList) throws
+        -> CLPairFeatures<T>
+    {
         try positions.require(pairs.atoms, 3, "pair features positions")
-        try cell.require(3, 3, "pair features cell")
+        try cells.require(layout.structures, 9, "pair features cells")
+        guard layout.atoms == pairs.atoms else {
+            throw CLError.sizeMismatch("pair features: the layout has \(layout.atoms) atoms, the pair list \(pairs.atoms)")
+        }
         let P = pairs.count, K = radialCount, S = harmonicsCount
         let out = CLPairFeatures<T>(
             count: P, radialCount: K, harmonicsCount: S,
@@ -68,10 +80,10 @@ public final class FeatureKernels<T: CLReal> {
             radial: try CLBuffer(context, count: P * K), radialDerivative: try CLBuffer(context, count: P * K),
             harmonics: try CLBuffer(context, count: P * S), harmonicGradients: try CLBuffer(context, count: P * S * 3))
         guard P > 0 else { return out }
-        try featuresKernel.launch(global: [roundUp(P, 64)], positions, cell, pairs.centers, pairs.others, pairs.shifts,
-                            Int32(P), T(cutoff), Int32(K), beta, betaLower, Int32(maxDegree), diagonal,
-                            out.vectors, out.distances, out.radial, out.radialDerivative, out.harmonics,
-                            out.harmonicGradients)
+        try featuresKernel.launch(global: [roundUp(P, 64)], positions, cells, layout.atomStructure, pairs.centers,
+                                  pairs.others, pairs.shifts, Int32(P), T(cutoff), Int32(K), beta, betaLower,
+                                  Int32(maxDegree), diagonal, out.vectors, out.distances, out.radial,
+                                  out.radialDerivative, out.harmonics, out.harmonicGradients)
         return out
     }
 
@@ -98,25 +110,36 @@ public final class FeatureKernels<T: CLReal> {
     public func scatter(_ g: CLBuffer<T>, vectors: CLBuffer<T>, pairs: CLPairList) throws
         -> (gradient: CLBuffer<T>, virial: CLBuffer<T>)
     {
+        try scatter(g, vectors: vectors, pairs: pairs, layout: CLStructureLayout(context, atomCounts: [pairs.atoms]))
+    }
+
+    /// The same for a batch: one virial [3,3] per structure of `layout` ([S,9]).
+    public func scatter(_ g: CLBuffer<T>, vectors: CLBuffer<T>, pairs: CLPairList, layout: CLStructureLayout) throws
+        -> (gradient: CLBuffer<T>, virial: CLBuffer<T>)
+    {
         try g.require(pairs.count, 3, "pair-vector gradients")
         try vectors.require(pairs.count, 3, "pair vectors")
         let N = pairs.atoms
         let gradient = try CLBuffer<T>(context, count: N * 3)
         let partial = try CLBuffer<T>(context, count: N * 9)
-        let virial = try CLBuffer<T>(context, count: 9)
+        let virial = try CLBuffer<T>(context, count: 9 * layout.structures)
         if N > 0 {
             try scatterKernel.launch(global: [roundUp(N, 64)], vectors, g, pairs.start, pairs.reverse, Int32(N), gradient,
-                               partial)
+                                     partial)
         }
-        try virialKernel.launch(global: [9], partial, Int32(N), virial)
+        try virialKernel.launch(global: [9, layout.structures], partial, layout.structureStart,
+                                Int32(layout.structures), virial)
         return (gradient, virial)
     }
 
-    /// The whole backward of the features: `pairVectorGradients` then `scatter`.
+    /// The whole backward of the features: `pairVectorGradients` then `scatter` (one virial per
+    /// structure of `layout`, or one in total when it is nil).
     public func backward(_ f: CLPairFeatures<T>, pairs: CLPairList, radialBar: CLBuffer<T>,
-                         harmonicsBar: CLBuffer<T>) throws -> (gradient: CLBuffer<T>, virial: CLBuffer<T>)
+                         harmonicsBar: CLBuffer<T>, layout: CLStructureLayout? = nil) throws
+        -> (gradient: CLBuffer<T>, virial: CLBuffer<T>)
     {
         let g = try pairVectorGradients(f, radialBar: radialBar, harmonicsBar: harmonicsBar)
-        return try scatter(g, vectors: f.vectors, pairs: pairs)
+        return try scatter(g, vectors: f.vectors, pairs: pairs,
+                           layout: layout ?? CLStructureLayout(context, atomCounts: [pairs.atoms]))
     }
 }

@@ -33,15 +33,25 @@ public final class DeviceEngine<T: CLReal>: LoremEngine {
     }
 
     public func evaluate(_ s: Structure, forces wantForces: Bool) throws -> EngineResult {
-        for z in s.numbers where !(1..<100).contains(z) { throw ReferenceError.unsupportedElement(z) }
+        try evaluate(batch: [s], forces: wantForces)[0]
+    }
+
+    /// Evaluates several structures together: atoms and pairs are concatenated so every stage
+    /// runs as one set of launches for the batch (only Ewald loops over structures), which is
+    /// what makes many small molecules cheap. Results are per structure, identical to
+    /// evaluating each alone up to summation order.
+    public func evaluate(batch structures: [Structure], forces wantForces: Bool) throws -> [EngineResult] {
+        for s in structures { for z in s.numbers where !(1..<100).contains(z) { throw ReferenceError.unsupportedElement(z) } }
+        guard !structures.isEmpty else { return [] }
         let k = kernels
+        let numbers = structures.flatMap(\.numbers)
         let timer = StageTimer(context: profiling ? k.context : nil)
         defer { lastStageTimes = timer.seconds }
         try timer.start()
-        let g = try DeviceGeometry<T>(s, cutoff: config.cutoff, k)
+        let g = try DeviceGeometry<T>(structures, cutoff: config.cutoff, k)
         try timer.mark("neighbour list + pair features")
         var initial = DeviceInitialStage(weights: weights.initial, embedding: embedding, config: config)
-        var (h, A, energies) = try initial.forward(numbers: s.numbers, g, k)
+        var (h, A, energies) = try initial.forward(numbers: numbers, g, k)
         try timer.mark("initial layers")
         var stages = weights.interactions.map { DeviceInteractionStage(weights: $0, config: config) }
         for t in stages.indices {
@@ -50,26 +60,30 @@ public final class DeviceEngine<T: CLReal>: LoremEngine {
             for i in energies.indices { energies[i] += out.energies[i] }
         }
         try timer.mark("message passing")
-        var lr = longRange?.stage(for: s, geometry: g)
+        var lr = longRange?.stage(geometry: g)
         if lr != nil {
             let out = try lr!.forward(h: h, A: A, g, k)
             h = out.h
             for i in energies.indices { energies[i] += out.energies[i] }
         }
         try timer.mark("long range")
-        var result = EngineResult(energy: energies.reduce(0, +), perAtomEnergies: energies, forces: nil, virial: nil,
-                                  charges: try lr?.hostCharges() ?? [], potentials: try lr?.hostPotentials() ?? [])
-        guard wantForces else { return result }
+        let charges = try lr?.hostCharges(g), potentials = try lr?.hostPotentials(g)
+        var results = structures.indices.map { s in
+            let e = Array(energies[g.atomRange(s)])
+            return EngineResult(energy: e.reduce(0, +), perAtomEnergies: e, forces: nil, virial: nil,
+                                charges: charges?[s] ?? [], potentials: potentials?[s] ?? [])
+        }
+        guard wantForces else { return results }
 
-        let N = s.count, d = config.numFeatures
+        let N = g.atoms, d = config.numFeatures
         let slots = config.sphericalCount * config.numSphericalFeatures
         var hBar = try k.zeros(N * d), aBar = try k.zeros(N * slots)
         var gradient = [SIMD3<Double>](repeating: .zero, count: N)
-        var virial = [[Double]](repeating: [0, 0, 0], count: 3)
+        var virials = [[Double]](repeating: [Double](repeating: 0, count: 9), count: structures.count)
         if let stage = lr {
             let out = try stage.backward(hBar: hBar, g, k)
             (hBar, aBar) = (out.hBar, out.aBar)
-            add(out.gradient, out.virial, to: &gradient, &virial)
+            add(out.gradient, out.virials, to: &gradient, &virials)
         }
         try timer.mark("long range backward")
         let bar = try PairFeatureCotangents(g, k)
@@ -80,17 +94,21 @@ public final class DeviceEngine<T: CLReal>: LoremEngine {
         try initial.backward(hBar: hBar, aBar: aBar, g, k, into: bar)
         try timer.mark("initial layers backward")
         let (pairGradient, pairVirial) = try k.features.backward(g.features, pairs: g.pairs, radialBar: bar.radial,
-                                                                 harmonicsBar: bar.harmonics)
-        add(try downloadVectors(pairGradient), try pairVirial.download().map { Double($0) }, to: &gradient, &virial)
+                                                                 harmonicsBar: bar.harmonics, layout: g.layout)
+        let w = try pairVirial.download().map { Double($0) }
+        add(try downloadVectors(pairGradient), (0..<structures.count).map { Array(w[(9 * $0)..<(9 * $0 + 9)]) },
+            to: &gradient, &virials)
         try timer.mark("pair features backward")
-        result.forces = gradient.map { -$0 }
-        result.virial = virial
-        return result
+        for s in results.indices {
+            results[s].forces = gradient[g.atomRange(s)].map { -$0 }
+            results[s].virial = (0..<3).map { a in (0..<3).map { b in virials[s][3 * a + b] } }
+        }
+        return results
     }
 
-    private func add(_ g: [SIMD3<Double>], _ w: [Double], to gradient: inout [SIMD3<Double>], _ virial: inout [[Double]]) {
+    private func add(_ g: [SIMD3<Double>], _ w: [[Double]], to gradient: inout [SIMD3<Double>], _ virials: inout [[Double]]) {
         for i in gradient.indices { gradient[i] += g[i] }
-        for a in 0..<3 { for b in 0..<3 { virial[a][b] += w[3 * a + b] } }
+        for s in virials.indices { for c in 0..<9 { virials[s][c] += w[s][c] } }
     }
 }
 

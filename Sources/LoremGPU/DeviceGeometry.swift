@@ -1,37 +1,61 @@
 import LoremCL
 import LoremIO
 
-/// One structure on the device: positions, cell, the CSR pair list with its two row maps
-/// (pairs → center, pairs → neighbour) and the per-pair features of `Initial` (§7.1).
+/// A batch of structures on the device, atoms concatenated in order: positions, one cell per
+/// structure, the CSR pair list of all of them (each structure's list from the device search,
+/// indices offset), its two row maps (pairs → center, pairs → neighbour) and the per-pair
+/// features of `Initial` (§7.1). Every per-atom and per-pair stage then runs once for the whole
+/// batch; only Ewald works structure by structure.
 struct DeviceGeometry<T: CLReal> {
+    let structures: [Structure]
+    let layout: CLStructureLayout
     let atoms: Int
     let pairCount: Int
     let positions: CLBuffer<T>
-    let cell: CLBuffer<T>
+    let cells: CLBuffer<T>
     let pairs: CLPairList
     let centers: CLRowMap
     let others: CLRowMap
-    /// Host copies of the pair indices (species-pair table rows, Ewald set-up).
+    /// Host copies of the pair indices (batch-global atom indices).
     let hostCenters: [Int]
     let hostOthers: [Int]
     let hostShifts: [SIMD3<Int>]
+    /// Pairs of structure s are pairStart[s]..<pairStart[s+1] (pairs are sorted by center).
+    let pairStart: [Int]
     let features: CLPairFeatures<T>
 
-    init(_ s: Structure, cutoff: Double, _ k: DeviceKernels<T>) throws {
-        atoms = s.count
-        positions = try CLBuffer(k.context, s.positions.flatMap { [T($0.x), T($0.y), T($0.z)] })
-        cell = try CLBuffer(k.context, s.cell.flatMap { [T($0.x), T($0.y), T($0.z)] })
-        pairs = try k.neighbors.build(positions: s.positions, cell: s.cell, pbc: s.pbc, cutoff: cutoff,
-                                      devicePositions: positions, deviceCell: cell)
+    init(_ structures: [Structure], cutoff: Double, _ k: DeviceKernels<T>) throws {
+        self.structures = structures
+        layout = try CLStructureLayout(k.context, atomCounts: structures.map(\.count))
+        atoms = layout.atoms
+        positions = try CLBuffer(k.context, structures.flatMap { $0.positions.flatMap { [T($0.x), T($0.y), T($0.z)] } })
+        cells = try CLBuffer(k.context, structures.flatMap { $0.cell.flatMap { [T($0.x), T($0.y), T($0.z)] } })
+        var centers: [Int] = [], others: [Int] = [], shifts: [SIMD3<Int>] = [], pairStart = [0]
+        var single: CLPairList? = nil
+        for (s, structure) in structures.enumerated() {
+            let list = try k.neighbors.build(positions: structure.positions, cell: structure.cell, pbc: structure.pbc,
+                                             cutoff: cutoff)
+            if structures.count == 1 { single = list }
+            let host = try list.download()
+            let offset = layout.hostStart[s]
+            centers += host.centers.map { $0 + offset }
+            others += host.others.map { $0 + offset }
+            shifts += host.shifts
+            pairStart.append(centers.count)
+        }
+        pairs = try single ?? CLPairList(k.context, atoms: atoms, centers: centers, others: others, shifts: shifts)
         pairCount = pairs.count
-        let host = try pairs.download()
-        hostCenters = host.centers
-        hostOthers = host.others
-        hostShifts = host.shifts
-        centers = try CLRowMap(k.context, index: host.centers, sources: atoms)
-        others = try CLRowMap(k.context, index: host.others, sources: atoms)
-        features = try k.features.forward(positions: positions, cell: cell, pairs: pairs)
+        hostCenters = centers
+        hostOthers = others
+        hostShifts = shifts
+        self.pairStart = pairStart
+        self.centers = try CLRowMap(k.context, index: centers, sources: atoms)
+        self.others = try CLRowMap(k.context, index: others, sources: atoms)
+        features = try k.features.forward(positions: positions, cells: cells, layout: layout, pairs: pairs)
     }
+
+    /// Atoms of structure s.
+    func atomRange(_ s: Int) -> Range<Int> { layout.hostStart[s]..<layout.hostStart[s + 1] }
 }
 
 /// Cotangents of the per-pair features, accumulated by every stage's backward.

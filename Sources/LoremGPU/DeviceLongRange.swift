@@ -4,7 +4,7 @@ import LoremModel
 import LoremReference
 
 /// The long-range branch's model-level parts (weights, the Ewald kernel family for all charge
-/// channels); `stage(for:geometry:)` makes the per-structure stage.
+/// channels); `stage(geometry:)` makes the stage for one batch.
 struct DeviceLongRange<T: CLReal> {
     let w: DeviceWeights<T>.LongRange
     let config: LoremConfig
@@ -18,17 +18,17 @@ struct DeviceLongRange<T: CLReal> {
         ewald = try EwaldKernels(context: context, channels: config.chargeChannels)
     }
 
-    func stage(for s: Structure, geometry g: DeviceGeometry<T>) -> DeviceLongRangeStage<T> {
-        DeviceLongRangeStage(parent: self, structure: s, geometry: g)
+    func stage(geometry g: DeviceGeometry<T>) -> DeviceLongRangeStage<T> {
+        DeviceLongRangeStage(parent: self)
     }
 }
 
 /// Step 10 of `Lorem.__call__` on the device (LOREM_MATH.md §7.2, §8), mirroring
-/// LoremReference's LongRangeStage: charges [N, C] with all C channels in one Ewald pass.
+/// LoremReference's LongRangeStage: charges [N, C] with all C channels in one Ewald pass per
+/// structure of the batch (Ewald is the only per-structure operation, §0 "Batching").
 struct DeviceLongRangeStage<T: CLReal> {
     let parent: DeviceLongRange<T>
-    let structure: Structure
-    private var plan: EwaldGeometry<T>? = nil
+    private var plans: [EwaldGeometry<T>] = []
     private var chargeCache = CLMLPCache<T>()
     private var chargeHidden: CLBuffer<T>? = nil
     private var charges: CLBuffer<T>? = nil
@@ -39,12 +39,39 @@ struct DeviceLongRangeStage<T: CLReal> {
     private var updateCache = DeviceUpdate<T>.Cache()
     private var energyCache = CLMLPCache<T>()
 
-    init(parent: DeviceLongRange<T>, structure: Structure, geometry: DeviceGeometry<T>) {
+    init(parent: DeviceLongRange<T>) {
         self.parent = parent
-        self.structure = structure
     }
 
     private var C: Int { parent.config.chargeChannels }
+
+    /// One Ewald plan per structure: the reference's set-up (k-grid, slab frame) on that
+    /// structure's own pair list (local atom indices).
+    private static func plans(_ g: DeviceGeometry<T>, cutoff: Double, context: CLContext) throws -> [EwaldGeometry<T>] {
+        try g.structures.indices.map { s in
+            let structure = g.structures[s], offset = g.layout.hostStart[s]
+            let r = g.pairStart[s]..<g.pairStart[s + 1]
+            let list = PairList(centers: g.hostCenters[r].map { $0 - offset }, others: g.hostOthers[r].map { $0 - offset },
+                                shifts: g.hostShifts[r].map { SIMD3(Double($0.x), Double($0.y), Double($0.z)) })
+            let summation = try EwaldSummation(positions: structure.positions, cell: structure.cell, pbc: structure.pbc,
+                                               cutoff: cutoff, pairs: list)
+            return try EwaldGeometry<T>(context: context, summation: summation, pairs: list)
+        }
+    }
+
+    /// Applies `operation` ([n_s, C] → [n_s, C]) to each structure's rows of x [N, C].
+    private func perStructure(_ x: CLBuffer<T>, _ g: DeviceGeometry<T>,
+                              _ operation: (CLBuffer<T>, EwaldGeometry<T>) throws -> CLBuffer<T>) throws -> CLBuffer<T> {
+        if plans.count == 1 { return try operation(x, plans[0]) }
+        let out = try CLBuffer<T>(parent.context, count: g.atoms * C)
+        for s in plans.indices {
+            let r = g.atomRange(s)
+            let slice = try CLBuffer<T>(parent.context, count: r.count * C)
+            try slice.copy(from: x, sourceOffset: r.lowerBound * C, count: r.count * C)
+            try out.copy(from: operation(slice, plans[s]), offset: r.lowerBound * C, count: r.count * C)
+        }
+        return out
+    }
 
     mutating func forward(h: CLBuffer<T>, A: CLBuffer<T>, _ g: DeviceGeometry<T>, _ k: DeviceKernels<T>)
         throws -> (h: CLBuffer<T>, energies: [Double])
@@ -52,19 +79,13 @@ struct DeviceLongRangeStage<T: CLReal> {
         let (w, c) = (parent.w, parent.config)
         let (N, s, L) = (g.atoms, c.numSphericalFeatures, c.maxDegree)
         let slr = C - 1
-        // The Ewald set-up (k-grid, slab frame) is the reference's, on the same pair list.
-        let list = PairList(centers: g.hostCenters, others: g.hostOthers,
-                            shifts: g.hostShifts.map { SIMD3(Double($0.x), Double($0.y), Double($0.z)) })
-        let summation = try EwaldSummation(positions: structure.positions, cell: structure.cell, pbc: structure.pbc,
-                                           cutoff: c.cutoff, pairs: list)
-        let plan = try EwaldGeometry<T>(context: parent.context, summation: summation, pairs: list)
-        self.plan = plan
+        plans = try Self.plans(g, cutoff: c.cutoff, context: parent.context)
         let q0 = try k.dense.mlp(h, rows: N, w.charges, cache: &chargeCache)
         let (qs, hidden) = try k.equivariant.tensorDense(A, rows: N, w.sphericalCharges)
         chargeHidden = hidden
         let q = try k.pairs.concat(q0, columns: 1, qs, columns: slr, rows: N)
         charges = q
-        let v = try parent.ewald.potentials(q, plan)
+        let v = try perStructure(q, g) { try parent.ewald.potentials($0, $1) }
         potentials = v
         let (v0, vs) = try k.pairs.concatBackward(v, rows: N, columns: 1, slr)  // split columns
         let p = try k.equivariant.dense(vs, rows: N, w.potentialDense)
@@ -80,9 +101,9 @@ struct DeviceLongRangeStage<T: CLReal> {
     }
 
     /// Backward with Ē_i = 1: (h̄, Ā) of the stage inputs, and the explicit Ewald geometry
-    /// gradient (§10.2 G2–G6) as ∂E/∂R [N,3] and virial (row-major 9).
+    /// gradient (§10.2 G2–G6) as ∂E/∂R [N,3] and one virial (row-major 9) per structure.
     func backward(hBar hIn: CLBuffer<T>, _ g: DeviceGeometry<T>, _ k: DeviceKernels<T>)
-        throws -> (hBar: CLBuffer<T>, aBar: CLBuffer<T>, gradient: [SIMD3<Double>], virial: [Double])
+        throws -> (hBar: CLBuffer<T>, aBar: CLBuffer<T>, gradient: [SIMD3<Double>], virials: [[Double]])
     {
         let (w, c) = (parent.w, parent.config)
         let (N, d, s, L) = (g.atoms, c.numFeatures, c.numSphericalFeatures, c.maxDegree)
@@ -94,23 +115,34 @@ struct DeviceLongRangeStage<T: CLReal> {
         let (phiBar, aBarMix) = try k.equivariant.tensorBackward(uBar, phi!, nodes!, rows: N, w.tensor)
         let vsBar = try k.equivariant.denseBackward(phiBar, rows: N, w.potentialDense)
         let vBar = try k.pairs.concat(v0Bar, columns: 1, vsBar, columns: slr, rows: N)
-        let geometric = try parent.ewald.geometryGradient(charges: charges!, cotangent: vBar, plan!)
-        let qBar = try parent.ewald.chargeCotangent(vBar, plan!)
+        var gradient: [SIMD3<Double>] = [], virials: [[Double]] = []
+        for s in plans.indices {
+            let r = g.atomRange(s)
+            let (q, v) = (try CLBuffer<T>(parent.context, count: r.count * C), try CLBuffer<T>(parent.context, count: r.count * C))
+            try q.copy(from: charges!, sourceOffset: r.lowerBound * C, count: r.count * C)
+            try v.copy(from: vBar, sourceOffset: r.lowerBound * C, count: r.count * C)
+            let geometric = try parent.ewald.geometryGradient(charges: q, cotangent: v, plans[s])
+            gradient += try downloadVectors(geometric.positions)
+            virials.append(geometric.virial.flatMap { $0 })
+        }
+        let qBar = try perStructure(vBar, g) { try parent.ewald.chargeCotangent($0, $1) }
         let (q0Bar, qsBar) = try k.pairs.concatBackward(qBar, rows: N, columns: 1, slr)
         let hBar = try k.sum(hBarUpdate, k.dense.mlpBackward(q0Bar, rows: N, w.charges, cache: chargeCache), count: N * d)
         let aBar = try k.sum(aBarMix, k.equivariant.tensorDenseBackward(qsBar, rows: N, w.sphericalCharges, hidden: chargeHidden!),
                              count: aBarMix.count)
-        return (hBar, aBar, try downloadVectors(geometric.positions), geometric.virial.flatMap { $0 })
+        return (hBar, aBar, gradient, virials)
     }
 
-    func hostCharges() throws -> [[Double]] { try channels(charges) }
-    func hostPotentials() throws -> [[Double]] { try channels(potentials) }
+    /// Charges and potentials of structure s as [C][n_s] host channels.
+    func hostCharges(_ g: DeviceGeometry<T>) throws -> [[[Double]]] { try channels(charges, g) }
+    func hostPotentials(_ g: DeviceGeometry<T>) throws -> [[[Double]]] { try channels(potentials, g) }
 
-    /// [N, C] device rows → [C][N] host channels.
-    private func channels(_ b: CLBuffer<T>?) throws -> [[Double]] {
-        guard let b else { return [] }
+    /// [N, C] device rows → per structure [C][n_s] host channels.
+    private func channels(_ b: CLBuffer<T>?, _ g: DeviceGeometry<T>) throws -> [[[Double]]] {
+        guard let b else { return g.structures.map { _ in [] } }
         let v = try b.download()
-        let n = v.count / C
-        return (0..<C).map { ch in (0..<n).map { Double(v[$0 * C + ch]) } }
+        return g.structures.indices.map { s in
+            (0..<C).map { ch in g.atomRange(s).map { Double(v[$0 * C + ch]) } }
+        }
     }
 }

@@ -5,6 +5,15 @@ import LoremModel
 /// engine in LoremGPU. The CLI and `verify` see engines only through this.
 public protocol LoremEngine {
     func evaluate(_ structure: Structure, forces: Bool) throws -> EngineResult
+    /// Several structures at once; engines that can share launches across structures (OpenCL)
+    /// override this, the default evaluates them one by one.
+    func evaluate(batch: [Structure], forces: Bool) throws -> [EngineResult]
+}
+
+extension LoremEngine {
+    public func evaluate(batch: [Structure], forces: Bool) throws -> [EngineResult] {
+        try batch.map { try evaluate($0, forces: forces) }
+    }
 }
 
 /// What one evaluation produces. Energies exclude the elemental baseline (the caller adds it).

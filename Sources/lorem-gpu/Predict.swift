@@ -39,11 +39,21 @@ struct Predict: ParsableCommand {
         var progress = Progress(total: frames.count, enabled: !quiet)
         var summary = ReferenceComparison()
         var out: [Structure] = []
-        for (index, frame) in frames.enumerated() {
-            let predicted = try predictor.predict(frame, index: index, file: input)
-            summary.add(reference: frame, prediction: predicted)
-            out.append(predicted)
-            progress.step(index + 1)
+        // Frames go to the engine in batches (one set of device launches each), small enough
+        // that progress stays visible and memory stays bounded.
+        var start = 0
+        while start < frames.count {
+            var end = start, atoms = 0
+            while end < frames.count && end - start < 256 && (end == start || atoms + frames[end].count <= 4096) {
+                atoms += frames[end].count
+                end += 1
+            }
+            let batch = Array(frames[start..<end])
+            let predicted = try predictor.predict(batch, firstIndex: start, file: input)
+            for (frame, p) in zip(batch, predicted) { summary.add(reference: frame, prediction: p) }
+            out += predicted
+            progress.step(end)
+            start = end
         }
         progress.finish()
         try ExtXYZ.write(out, to: output)

@@ -10,17 +10,30 @@ struct Predictor {
     let engine: any LoremEngine
     let computeStress: Bool
 
-    func predict(_ s: Structure, index: Int, file: String) throws -> Structure {
-        for z in Set(s.numbers).sorted() where model.baseline[z] == nil {
-            throw PredictError(file: file, frame: index, reason:
-                "element \(Elements.symbol(for: z) ?? "Z=\(z)") is not in the model's baseline (the model knows \(model.knownElements))")
+    /// Predicts `frames` (file frames `firstIndex`…) as one engine batch. If the batch fails, the
+    /// frames are redone one by one so the error names the frame that caused it.
+    func predict(_ frames: [Structure], firstIndex: Int, file: String) throws -> [Structure] {
+        for (k, s) in frames.enumerated() {
+            for z in Set(s.numbers).sorted() where model.baseline[z] == nil {
+                throw PredictError(file: file, frame: firstIndex + k, reason:
+                    "element \(Elements.symbol(for: z) ?? "Z=\(z)") is not in the model's baseline (the model knows \(model.knownElements))")
+            }
         }
-        let result: EngineResult
+        let results: [EngineResult]
         do {
-            result = try engine.evaluate(s, forces: true)
+            results = try engine.evaluate(batch: frames, forces: true)
         } catch {
-            throw PredictError(file: file, frame: index, reason: "\(error)")
+            results = try frames.enumerated().map { k, s in
+                do { return try engine.evaluate(s, forces: true) } catch {
+                    throw PredictError(file: file, frame: firstIndex + k, reason: "\(error)")
+                }
+            }
         }
+        return zip(frames, results).map { output(for: $0, $1) }
+    }
+
+    /// The input frame with the results written where ASE reads them.
+    private func output(for s: Structure, _ result: EngineResult) -> Structure {
         let offset = s.numbers.reduce(0.0) { $0 + model.baseline[$1]! }
         var out = s
         // Reference values in the input are kept under ref_* so ASE does not mistake them for ours.

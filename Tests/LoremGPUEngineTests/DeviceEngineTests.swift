@@ -96,3 +96,22 @@ final class DeviceEngineTests: XCTestCase {
 }
 
 func maxAbs(_ v: SIMD3<Double>) -> Double { max(Swift.abs(v.x), Swift.abs(v.y), Swift.abs(v.z)) }
+
+/// Several structures of different kinds evaluated as one batch give what each gives alone.
+final class DeviceBatchTests: XCTestCase {
+    func testBatchEqualsSingles() throws {
+        let m = try DeviceEngineTests.model("mp1_L2")
+        let engine = try DeviceEngine<Double>(config: m.config, weights: m.weights, device: DeviceEngineTests.device())
+        let frames = try ["bulk_triclinic", "molecule", "slab"].flatMap { try DeviceEngineTests.structures($0) }
+        let batch = try engine.evaluate(batch: frames, forces: true)
+        XCTAssertEqual(batch.count, frames.count)
+        for (s, b) in zip(frames, batch) {
+            let single = try engine.evaluate(s, forces: true)
+            XCTAssertEqual(b.energy, single.energy, accuracy: 1e-12 * max(1, abs(single.energy)))
+            XCTAssertEqual(b.perAtomEnergies.count, s.count)
+            for (f, g) in zip(b.forces!, single.forces!) { XCTAssertLessThan(maxAbs(f - g), 1e-12) }
+            for a in 0..<3 { for c in 0..<3 { XCTAssertEqual(b.virial![a][c], single.virial![a][c], accuracy: 1e-12) } }
+            for (x, y) in zip(b.charges.joined(), single.charges.joined()) { XCTAssertEqual(x, y, accuracy: 1e-12) }
+        }
+    }
+}
