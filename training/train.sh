@@ -9,6 +9,8 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 PYTHON="${PYTHON:-python}"
+# absolute path: we cd into the run folder below
+case "$PYTHON" in */*) PYTHON="$(cd "$(dirname "$PYTHON")" && pwd)/$(basename "$PYTHON")";; esac
 RUN="${RUN:-$HERE/run}"
 
 if [ -e "$RUN/run" ]; then
