@@ -21,6 +21,12 @@ arrays["forces"] (eV/A).  Usage (from the repository root):
   python training/make_data.py
 """
 
+import os
+
+# tblite is OpenMP-parallel; threaded reductions make relaxations, MD and
+# borderline SCF convergence differ run to run.  One thread is deterministic.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 import time
 import warnings
 from pathlib import Path
