@@ -11,8 +11,8 @@ struct Predict: ParsableCommand {
             Writes extxyz that ase.io.read understands: info `energy` (eV), column `forces` (eV/Å) and, with --stress, info `stress` (eV/Å³, ASE's sign convention) for 3D-periodic frames. Energies include the checkpoint's elemental baseline, as lorem-jax's calculator reports them. Input values under `energy`, `forces` or `stress` are kept as `ref_energy`, `ref_forces`, `ref_stress`, and their MAE/RMSE against the prediction is printed at the end.
             """)
 
-    @Option(name: .long, help: "lorem-train checkpoint folder (containing model/) or the model/ folder itself.")
-    var model: String
+    @Option(name: .long, help: "lorem-train checkpoint folder (containing model/) or the model/ folder itself (default: the built-in model, see models/default/MODEL_CARD.md).")
+    var model: String?
 
     @OptionGroup var engineOptions: EngineOptions
 
@@ -31,7 +31,7 @@ struct Predict: ParsableCommand {
     func run() throws {
         // Errors propagate to ArgumentParser, which prints their description and exits non-zero;
         // nothing is written unless every frame succeeded.
-        let trained = try TrainedModel.load(path: model)
+        let trained = try DefaultModel.resolve(model)
         let (engine, engineDescription) = try engineOptions.makeEngine(trained)
         if !quiet { FileHandle.standardError.write("engine: \(engineDescription)\n".data(using: .utf8)!) }
         let frames = try ExtXYZ.read(path: input)

@@ -10,8 +10,8 @@ struct Verify: ParsableCommand {
         abstract: "Compare an engine (default: OpenCL) with the float64 reference engine.",
         discussion: "Prints, per frame, the errors in energy per atom, forces, stress, long-range charges and potentials, and exits non-zero when any exceeds the tolerance of the precision (f32: 1e-5 relative energy, 1e-4 eV/Å forces; f64: 1e-9 relative). Without an input file a built-in set is used: a periodic crystal, a 2D slab and a molecule made of elements the model knows.")
 
-    @Option(name: .long, help: "lorem-train checkpoint folder (containing model/) or the model/ folder itself.")
-    var model: String
+    @Option(name: .long, help: "lorem-train checkpoint folder (containing model/) or the model/ folder itself (default: the built-in model).")
+    var model: String?
 
     @OptionGroup var engineOptions: EngineOptions
 
@@ -19,7 +19,7 @@ struct Verify: ParsableCommand {
     var input: String?
 
     func run() throws {
-        let trained = try TrainedModel.load(path: model)
+        let trained = try DefaultModel.resolve(model)
         let (engine, description) = try engineOptions.makeEngine(trained)
         let reference = try ReferenceEngine(config: trained.config, weights: trained.weights)
         let frames = try input.map { try ExtXYZ.read(path: $0) } ?? VerificationSet.structures(for: trained)
