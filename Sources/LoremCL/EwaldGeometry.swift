@@ -13,13 +13,13 @@ import LoremReference
 /// from the plan (`kTripleList`), k = Σ_A n_A b_A.
 ///
 /// Phase table: the k-sums never call sin/cos per (atom, k). With θ_jA = b_A·R_j,
-/// e^{i k·R_j} = Π_A e^{i n_A θ_jA}, so the host evaluates, in float64, e^{i m θ_jA} for every m in
-/// [min n_A, max n_A] of each axis (direct cos/sin of m·θ, no recurrence, so each entry is correctly
-/// rounded to T) — N·(ns1+ns2+ns3) sin/cos instead of ~N·N_k — and uploads them as [N, M] (cos, sin)
-/// pairs, M = Σ_A (max n_A − min n_A + 1); the kernels multiply three entries. Memory is
-/// 2·N·M reals: at fixed λ, ns_A ∝ L ∝ N^{1/3}, so it grows as N^{4/3} (512-atom NaCl: M = 93,
-/// 95k reals), still far below the O(N·N_k) work; for large systems PME
-/// (`EwaldSummation(reciprocal: .pme)`) is the path, not this table.
+/// e^{i k·R_j} = Π_A e^{i n_A θ_jA}, so the host evaluates, in float64, e^{i m θ_jA} for every m
+/// in [min n_A, max n_A] of each axis — direct cos/sin of m·θ, no recurrence, so each entry is
+/// correctly rounded to T (−m is the conjugate of m); at most N·(ns1+ns2+ns3) sin/cos instead
+/// of ~N·N_k — and uploads them as [N, M] (cos, sin) pairs, M = Σ_A (max n_A − min n_A + 1); the
+/// kernels multiply three entries. Memory is 2·N·M reals: at fixed λ, ns_A ∝ L ∝ N^{1/3}, so it
+/// grows as N^{4/3} (512-atom NaCl: M = 93, 95k reals), still far below the O(N·N_k) work; for
+/// large systems PME (`EwaldSummation(reciprocal: .pme)`) is the path, not this table.
 public final class EwaldGeometry<T: CLReal> {
     public let periodicity: EwaldSummation.Periodicity
     public let atomCount: Int
@@ -87,10 +87,12 @@ public final class EwaldGeometry<T: CLReal> {
             throw CLError.sizeMismatch("EwaldGeometry: \(kList.count) k-vectors but \(triples.count) integer triples")
         }
         var packed: [T] = [], integers: [Int32] = []
+        packed.reserveCapacity(4 * kList.count)
+        integers.reserveCapacity(4 * kList.count)
         var low = SIMD3<Int>(repeating: .max), high = SIMD3<Int>(repeating: .min)
         for ((k, g), n) in zip(zip(kList, summation.kernelValues), triples) where g != 0 && reciprocal {
-            packed += [T(k.x), T(k.y), T(k.z), T(0.5 * g / volume)]
-            integers += [Int32(n.x), Int32(n.y), Int32(n.z), 0]
+            packed.append(contentsOf: [T(k.x), T(k.y), T(k.z), T(0.5 * g / volume)])
+            integers.append(contentsOf: [Int32(n.x), Int32(n.y), Int32(n.z), 0])
             low = pointwiseMin(low, n)
             high = pointwiseMax(high, n)
         }
@@ -106,14 +108,20 @@ public final class EwaldGeometry<T: CLReal> {
                 origins[a] = Int32(columns - low[a])
                 columns += high[a] - low[a] + 1
             }
-            table.reserveCapacity(2 * n * columns)
-            for position in r {
-                for a in 0..<3 {
-                    let theta = (basis[a] * position).sum()
-                    for m in low[a]...high[a] {
-                        let angle = Double(m) * theta
-                        table.append(T(cos(angle)))
-                        table.append(T(sin(angle)))
+            let stride = 2 * columns
+            table = [T](repeating: 0, count: n * stride)
+            table.withUnsafeMutableBufferPointer { out in
+                for (j, position) in r.enumerated() {
+                    for a in 0..<3 {
+                        let theta = (basis[a] * position).sum()
+                        let origin = j * stride + 2 * Int(origins[a])
+                        // cos/sin of m·θ for |m| once; −m is the conjugate.
+                        for m in 0...max(high[a], -low[a]) {
+                            let angle = Double(m) * theta
+                            let c = T(cos(angle)), s = T(sin(angle))
+                            if m <= high[a] { out[origin + 2 * m] = c; out[origin + 2 * m + 1] = s }
+                            if m > 0, -m >= low[a] { out[origin - 2 * m] = c; out[origin - 2 * m + 1] = -s }
+                        }
                     }
                 }
             }
