@@ -40,12 +40,26 @@ inline real short_range_derivative(const real r, const real sigma) {
     return -1 / (r * r) - (gauss * r - erf(r / (sigma * SQRT2))) / (r * r);
 }
 
+inline real2 cmul(const real2 a, const real2 b) {
+    return (real2)(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
+}
+
 // e^{i k·R} for the atom whose phase-table row is `row` and the k with triple n: the product of
 // the row's entries at columns o_A + n_A (o_A: the column of m = 0 on axis A), as (cos, sin).
 inline real2 phase(__global const real2 *row, const int4 n, const int o1, const int o2, const int o3) {
-    const real2 a = row[o1 + n.x], b = row[o2 + n.y], c = row[o3 + n.z];
-    const real2 ab = (real2)(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
-    return (real2)(ab.x * c.x - ab.y * c.y, ab.x * c.y + ab.y * c.x);
+    return cmul(cmul(row[o1 + n.x], row[o2 + n.y]), row[o3 + n.z]);
+}
+
+// The same product in a loop over k in K⁺ order, where n3 runs fastest: the (n1, n2) factor is
+// formed only when it changes (same value as phase(), so same rounding). *n12 starts at an
+// impossible pair (INT_MIN, INT_MIN).
+inline real2 phase_cached(__global const real2 *row, const int4 n, const int o1, const int o2, const int o3,
+                          int2 *n12, real2 *ab) {
+    if (n.x != n12->x || n.y != n12->y) {
+        *n12 = n.xy;
+        *ab = cmul(row[o1 + n.x], row[o2 + n.y]);
+    }
+    return cmul(*ab, row[o3 + n.z]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -144,12 +158,14 @@ __kernel void ewald_potentials(__global const real *pos, __global const real *q,
 
     const real3 r = load3(pos, i);
     __global const real2 *row = table + (size_t)i * M;
+    int2 n12 = (int2)(INT_MIN, INT_MIN);
+    real2 ab = (real2)(0);
     for (int k = 0; k < K; k++) {
-        const real4 kv = kvec[k];
-        const real2 e = phase(row, ktri[k], o1, o2, o3);
-        const real c = e.x, s = e.y;
+        const real w = kvec[k].w;
+        const real2 e = phase_cached(row, ktri[k], o1, o2, o3, &n12, &ab);
+        const real c = w * e.x, s = w * e.y;
         __global const real *sk = sf + (size_t)k * 2 * NC;
-        for (int ch = 0; ch < NC; ch++) ks[ch] += kv.w * (c * sk[ch] + s * sk[NC + ch]);
+        for (int ch = 0; ch < NC; ch++) ks[ch] += c * sk[ch] + s * sk[NC + ch];
     }
 
     const real selfFactor = (real)0.5 * SQRT_2_OVER_PI / sigma;
@@ -254,16 +270,20 @@ __kernel void ewald_kspace_gradient(__global const real *pos, __global const rea
     __global const real *vm = vbar + m * NC;
     __global const real2 *row = table + (size_t)m * M;
     real3 acc = (real3)(0);
+    int2 n12 = (int2)(INT_MIN, INT_MIN);
+    real2 ab = (real2)(0);
     for (int k = 0; k < K; k++) {
         const real4 kv = kvec[k];
-        const real2 e = phase(row, ktri[k], o1, o2, o3);
-        const real c = e.x, s = e.y;
+        const real2 e = phase_cached(row, ktri[k], o1, o2, o3, &n12, &ab);
         __global const real *fq = sfq + (size_t)k * 2 * NC;
         __global const real *fv = sfv + (size_t)k * 2 * NC;
-        real t = 0;
-        for (int ch = 0; ch < NC; ch++)
-            t += vm[ch] * (c * fq[NC + ch] - s * fq[ch]) + qm[ch] * (c * fv[NC + ch] - s * fv[ch]);
-        acc += (kv.w * t) * kv.xyz;
+        // t = c·Σ_ch (V̄ S^q + q S^V̄) − s·Σ_ch (V̄ C^q + q C^V̄).
+        real sines = 0, cosines = 0;
+        for (int ch = 0; ch < NC; ch++) {
+            sines += vm[ch] * fq[NC + ch] + qm[ch] * fv[NC + ch];
+            cosines += vm[ch] * fq[ch] + qm[ch] * fv[ch];
+        }
+        acc += (kv.w * (e.x * sines - e.y * cosines)) * kv.xyz;
     }
     if (hasSlab) {
         const real3 n = (real3)(nx, ny, nz);
