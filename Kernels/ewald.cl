@@ -2,7 +2,12 @@
 // potentials of LOREM_MATH.md §8 and the explicit geometric gradient of §10.2 (G2, G3, G6), for
 // all EWALD_CHANNELS charge channels in one pass. Charges, potentials and cotangents are
 // [N, EWALD_CHANNELS] row-major, so an atom's channels are contiguous; positions and pair
-// vectors are [·, 3]; each k-vector is a real4 (k_x, k_y, k_z, w_k = G(k)/(2V)).
+// vectors are [·, 3]; each k-vector is a real4 (k_x, k_y, k_z, w_k = G(k)/(2V)) with its integer
+// triple (n1, n2, n3, 0), k = Σ_A n_A b_A.
+//
+// No k-sum evaluates a sine or cosine: e^{i k·R_j} = Π_A e^{i n_A θ_jA} with θ_jA = b_A·R_j, and
+// the host uploads, per atom, the table e^{i m θ_jA} for every m of each axis' frequency range
+// (EwaldGeometry), so each (atom, k) phase is two complex products of table entries.
 //
 // The geometry-only setup (λ, σ, K⁺, G, V, the slab frame) comes from the host. Everything here
 // is a gather with a fixed summation order (serial loops, no atomics), so two runs are
@@ -35,6 +40,28 @@ inline real short_range_derivative(const real r, const real sigma) {
     return -1 / (r * r) - (gauss * r - erf(r / (sigma * SQRT2))) / (r * r);
 }
 
+inline real2 cmul(const real2 a, const real2 b) {
+    return (real2)(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
+}
+
+// e^{i k·R} for the atom whose phase-table row is `row` and the k with triple n: the product of
+// the row's entries at columns o_A + n_A (o_A: the column of m = 0 on axis A), as (cos, sin).
+inline real2 phase(__global const real2 *row, const int4 n, const int o1, const int o2, const int o3) {
+    return cmul(cmul(row[o1 + n.x], row[o2 + n.y]), row[o3 + n.z]);
+}
+
+// The same product in a loop over k in K⁺ order, where n3 runs fastest: the (n1, n2) factor is
+// formed only when it changes (same value as phase(), so same rounding). *n12 starts at an
+// impossible pair (INT_MIN, INT_MIN).
+inline real2 phase_cached(__global const real2 *row, const int4 n, const int o1, const int o2, const int o3,
+                          int2 *n12, real2 *ab) {
+    if (n.x != n12->x || n.y != n12->y) {
+        *n12 = n.xy;
+        *ab = cmul(row[o1 + n.x], row[o2 + n.y]);
+    }
+    return cmul(*ab, row[o3 + n.z]);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Shared passes
 
@@ -61,17 +88,19 @@ __kernel void ewald_moments(__global const real *pos, __global const real *x, co
 // Pass 1 of the k-sum: C_k = Σ_j x_j cos(k·R_j), S_k = Σ_j x_j sin(k·R_j) for every channel
 // (§8.2; §10.2 G6 uses the same sums of V̄). One work-item per k, serial over atoms, so the sum
 // order is fixed. sf: [K, 2·NC], the NC cosine sums then the NC sine sums.
-__kernel void ewald_structure_factors(__global const real *pos, __global const real *x,
-                                      __global const real4 *kvec, const int N, const int K,
+// table: [N, M] phases (see phase), ktri: [K] triples.
+__kernel void ewald_structure_factors(__global const real2 *table, __global const real *x,
+                                      __global const int4 *ktri, const int N, const int K,
+                                      const int M, const int o1, const int o2, const int o3,
                                       __global real *sf) {
     const int k = get_global_id(0);
     if (k >= K) return;
-    const real3 kv = kvec[k].xyz;
+    const int4 n = ktri[k];
     real cs[NC], sn[NC];
     for (int ch = 0; ch < NC; ch++) cs[ch] = sn[ch] = 0;
     for (int j = 0; j < N; j++) {
-        real c;
-        const real s = sincos(dot(kv, load3(pos, j)), &c);
+        const real2 e = phase(table + (size_t)j * M, n, o1, o2, o3);
+        const real c = e.x, s = e.y;
         __global const real *xj = x + j * NC;
         for (int ch = 0; ch < NC; ch++) {
             cs[ch] += xj[ch] * c;
@@ -110,6 +139,8 @@ __kernel void ewald_block_sums(__global const real *in, const int rows, const in
 __kernel void ewald_potentials(__global const real *pos, __global const real *q,
                                __global const int *rowStart, __global const int *others,
                                __global const real *pairVec, __global const real4 *kvec,
+                               __global const int4 *ktri, __global const real2 *table,
+                               const int M, const int o1, const int o2, const int o3,
                                __global const real *sf, __global const real *moments,
                                const int N, const int K, const real sigma, const real volume,
                                const real nx, const real ny, const real nz, const real height,
@@ -126,12 +157,15 @@ __kernel void ewald_potentials(__global const real *pos, __global const real *q,
     }
 
     const real3 r = load3(pos, i);
+    __global const real2 *row = table + (size_t)i * M;
+    int2 n12 = (int2)(INT_MIN, INT_MIN);
+    real2 ab = (real2)(0);
     for (int k = 0; k < K; k++) {
-        const real4 kv = kvec[k];
-        real c;
-        const real s = sincos(dot(kv.xyz, r), &c);
+        const real w = kvec[k].w;
+        const real2 e = phase_cached(row, ktri[k], o1, o2, o3, &n12, &ab);
+        const real c = w * e.x, s = w * e.y;
         __global const real *sk = sf + (size_t)k * 2 * NC;
-        for (int ch = 0; ch < NC; ch++) ks[ch] += kv.w * (c * sk[ch] + s * sk[NC + ch]);
+        for (int ch = 0; ch < NC; ch++) ks[ch] += c * sk[ch] + s * sk[NC + ch];
     }
 
     const real selfFactor = (real)0.5 * SQRT_2_OVER_PI / sigma;
@@ -222,6 +256,8 @@ __kernel void pair_gradient_gather(__global const int *rowStart, __global const 
 //   ∂B_slab/∂R_m = (2π/V) n̂ Σ_ch [V̄_m M^q + q_m M^V̄ − z_m (Q^V̄ q_m + Q^q V̄_m)].
 __kernel void ewald_kspace_gradient(__global const real *pos, __global const real *q,
                                     __global const real *vbar, __global const real4 *kvec,
+                                    __global const int4 *ktri, __global const real2 *table,
+                                    const int M, const int o1, const int o2, const int o3,
                                     __global const real *sfq, __global const real *sfv,
                                     __global const real *momq, __global const real *momv,
                                     const int N, const int K, const real volume,
@@ -232,17 +268,22 @@ __kernel void ewald_kspace_gradient(__global const real *pos, __global const rea
     const real3 r = load3(pos, m);
     __global const real *qm = q + m * NC;
     __global const real *vm = vbar + m * NC;
+    __global const real2 *row = table + (size_t)m * M;
     real3 acc = (real3)(0);
+    int2 n12 = (int2)(INT_MIN, INT_MIN);
+    real2 ab = (real2)(0);
     for (int k = 0; k < K; k++) {
         const real4 kv = kvec[k];
-        real c;
-        const real s = sincos(dot(kv.xyz, r), &c);
+        const real2 e = phase_cached(row, ktri[k], o1, o2, o3, &n12, &ab);
         __global const real *fq = sfq + (size_t)k * 2 * NC;
         __global const real *fv = sfv + (size_t)k * 2 * NC;
-        real t = 0;
-        for (int ch = 0; ch < NC; ch++)
-            t += vm[ch] * (c * fq[NC + ch] - s * fq[ch]) + qm[ch] * (c * fv[NC + ch] - s * fv[ch]);
-        acc += (kv.w * t) * kv.xyz;
+        // t = c·Σ_ch (V̄ S^q + q S^V̄) − s·Σ_ch (V̄ C^q + q C^V̄).
+        real sines = 0, cosines = 0;
+        for (int ch = 0; ch < NC; ch++) {
+            sines += vm[ch] * fq[NC + ch] + qm[ch] * fv[NC + ch];
+            cosines += vm[ch] * fq[ch] + qm[ch] * fv[ch];
+        }
+        acc += (kv.w * (e.x * sines - e.y * cosines)) * kv.xyz;
     }
     if (hasSlab) {
         const real3 n = (real3)(nx, ny, nz);

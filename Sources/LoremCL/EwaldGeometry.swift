@@ -1,3 +1,4 @@
+import Foundation
 import LoremReference
 
 /// One structure's Ewald geometry on the device: everything the kernels of Kernels/ewald.cl
@@ -8,7 +9,17 @@ import LoremReference
 /// and frame are preprocessing (§8.2) that must give the same integers as every other engine,
 /// so they are taken from the reference rather than re-derived. What is uploaded is linear in
 /// atoms: positions [N, 3], the pair list as CSR (+ centers, others, reverse, R_p [P, 3]) and
-/// the k-vectors [N_k, 4] as (k, w_k = G(k)/(2V)).
+/// the k-vectors [N_k, 4] as (k, w_k = G(k)/(2V)) with their integer triples [N_k, 4] (n1, n2, n3, 0)
+/// from the plan (`kTripleList`), k = Σ_A n_A b_A.
+///
+/// Phase table: the k-sums never call sin/cos per (atom, k). With θ_jA = b_A·R_j,
+/// e^{i k·R_j} = Π_A e^{i n_A θ_jA}, so the host evaluates, in float64, e^{i m θ_jA} for every m
+/// in [min n_A, max n_A] of each axis — direct cos/sin of m·θ, no recurrence, so each entry is
+/// correctly rounded to T (−m is the conjugate of m); at most N·(ns1+ns2+ns3) sin/cos instead
+/// of ~N·N_k — and uploads them as [N, M] (cos, sin) pairs, M = Σ_A (max n_A − min n_A + 1); the
+/// kernels multiply three entries. Memory is 2·N·M reals: at fixed λ, ns_A ∝ L ∝ N^{1/3}, so it
+/// grows as N^{4/3} (512-atom NaCl: M = 93, 95k reals), still far below the O(N·N_k) work; for
+/// large systems PME (`EwaldSummation(reciprocal: .pme)`) is the path, not this table.
 public final class EwaldGeometry<T: CLReal> {
     public let periodicity: EwaldSummation.Periodicity
     public let atomCount: Int
@@ -29,6 +40,12 @@ public final class EwaldGeometry<T: CLReal> {
     let reverse: CLBuffer<Int32>
     let pairVectors: CLBuffer<T>
     let kVectors: CLBuffer<T>
+    /// [N_k, 4] Int32: (n1, n2, n3, 0) of each k-vector.
+    let kTriples: CLBuffer<Int32>
+    /// [N, phaseColumns, 2]: (cos m θ_jA, sin m θ_jA), axis A's m at column phaseOrigins[A] + m.
+    let phases: CLBuffer<T>
+    let phaseColumns: Int
+    let phaseOrigins: SIMD3<Int32>
 
     /// `pairs` must be the list `summation` was built with (sorted by center, full).
     public convenience init(context: CLContext, summation: EwaldSummation, pairs: PairList) throws {
@@ -65,12 +82,53 @@ public final class EwaldGeometry<T: CLReal> {
         reverse = try CLBuffer<Int32>(context, topology.reverse.map { Int32($0) })
         pairVectors = try CLBuffer<T>(context, vectors.flatMap { [T($0.x), T($0.y), T($0.z)] })
 
-        var packed: [T] = []
-        for (k, g) in zip(summation.kVectorList, summation.kernelValues) where g != 0 && reciprocal {
-            packed += [T(k.x), T(k.y), T(k.z), T(0.5 * g / volume)]
+        let kList = summation.kVectorList, triples = summation.kTripleList
+        guard triples.count == kList.count else {
+            throw CLError.sizeMismatch("EwaldGeometry: \(kList.count) k-vectors but \(triples.count) integer triples")
+        }
+        var packed: [T] = [], integers: [Int32] = []
+        packed.reserveCapacity(4 * kList.count)
+        integers.reserveCapacity(4 * kList.count)
+        var low = SIMD3<Int>(repeating: .max), high = SIMD3<Int>(repeating: .min)
+        for ((k, g), n) in zip(zip(kList, summation.kernelValues), triples) where g != 0 && reciprocal {
+            packed.append(contentsOf: [T(k.x), T(k.y), T(k.z), T(0.5 * g / volume)])
+            integers.append(contentsOf: [Int32(n.x), Int32(n.y), Int32(n.z), 0])
+            low = pointwiseMin(low, n)
+            high = pointwiseMax(high, n)
         }
         kVectorCount = packed.count / 4
         kVectors = try CLBuffer<T>(context, packed)
+        kTriples = try CLBuffer<Int32>(context, integers)
+
+        var table: [T] = []
+        var columns = 0, origins = SIMD3<Int32>.zero
+        if kVectorCount > 0 {
+            let basis = summation.reciprocalBasis
+            for a in 0..<3 {
+                origins[a] = Int32(columns - low[a])
+                columns += high[a] - low[a] + 1
+            }
+            let stride = 2 * columns
+            table = [T](repeating: 0, count: n * stride)
+            table.withUnsafeMutableBufferPointer { out in
+                for (j, position) in r.enumerated() {
+                    for a in 0..<3 {
+                        let theta = (basis[a] * position).sum()
+                        let origin = j * stride + 2 * Int(origins[a])
+                        // cos/sin of m·θ for |m| once; −m is the conjugate.
+                        for m in 0...max(high[a], -low[a]) {
+                            let angle = Double(m) * theta
+                            let c = T(cos(angle)), s = T(sin(angle))
+                            if m <= high[a] { out[origin + 2 * m] = c; out[origin + 2 * m + 1] = s }
+                            if m > 0, -m >= low[a] { out[origin - 2 * m] = c; out[origin - 2 * m + 1] = -s }
+                        }
+                    }
+                }
+            }
+        }
+        phaseColumns = columns
+        phaseOrigins = origins
+        phases = try CLBuffer<T>(context, table)
     }
 
     var hasSlab: Bool { slabHeight > 0 }

@@ -49,7 +49,9 @@ extension EwaldKernels {
         let momq = try chargeMoments(q, geometry), momv = try chargeMoments(vbar, geometry)
         let normal = geometry.slabNormal
         try kspaceGradient.launch(
-            global: atoms, geometry.positions, q, vbar, geometry.kVectors, sfq, sfv, momq, momv, Int32(n), Int32(k),
+            global: atoms, geometry.positions, q, vbar, geometry.kVectors, geometry.kTriples, geometry.phases,
+            Int32(geometry.phaseColumns), geometry.phaseOrigins.x, geometry.phaseOrigins.y, geometry.phaseOrigins.z,
+            sfq, sfv, momq, momv, Int32(n), Int32(k),
             T(geometry.volume), T(normal.x), T(normal.y), T(normal.z), Int32(geometry.hasSlab ? 1 : 0), grad)
         let kVirial = try CLBuffer<T>(context, count: 9 * k)
         if k > 0 {

@@ -37,7 +37,8 @@ public final class EwaldKernels<T: CLReal> {
     /// V [N, C] for charges q [N, C] (§8.2 for bulk and slabs, §8.3 for molecules).
     ///
     /// Periodic: moments (Q, M, M₂ per channel), then pass 1 over k (C_k, S_k), then one
-    /// work-item per atom for real space, pass 2 over k, self, background and slab.
+    /// work-item per atom for real space, pass 2 over k, self, background and slab. Both k passes
+    /// take e^{i k·R_j} from the geometry's per-atom phase table (two complex products), not sin/cos.
     public func potentials(_ q: CLBuffer<T>, _ geometry: EwaldGeometry<T>, into v: CLBuffer<T>) throws {
         let n = geometry.atomCount
         try q.require(n, channels, "Ewald charges")
@@ -52,7 +53,8 @@ public final class EwaldKernels<T: CLReal> {
         let normal = geometry.slabNormal
         try forward.launch(
             global: [roundUp(n, 64)], geometry.positions, q, geometry.rowStarts, geometry.others,
-            geometry.pairVectors, geometry.kVectors, sf, chargeMoments, Int32(n), Int32(geometry.kVectorCount),
+            geometry.pairVectors, geometry.kVectors, geometry.kTriples, geometry.phases, Int32(geometry.phaseColumns),
+            geometry.phaseOrigins.x, geometry.phaseOrigins.y, geometry.phaseOrigins.z, sf, chargeMoments, Int32(n), Int32(geometry.kVectorCount),
             T(geometry.smearing), T(geometry.volume), T(normal.x), T(normal.y), T(normal.z), T(geometry.slabHeight),
             Int32(geometry.hasSlab ? 1 : 0), v)
     }
@@ -85,8 +87,10 @@ public final class EwaldKernels<T: CLReal> {
         let k = geometry.kVectorCount
         let out = try CLBuffer<T>(context, count: k * 2 * channels)
         if k > 0 {
-            try structureFactors.launch(global: [roundUp(k, 64)], geometry.positions, x, geometry.kVectors,
-                                        Int32(geometry.atomCount), Int32(k), out)
+            let o = geometry.phaseOrigins
+            try structureFactors.launch(global: [roundUp(k, 64)], geometry.phases, x, geometry.kTriples,
+                                        Int32(geometry.atomCount), Int32(k), Int32(geometry.phaseColumns),
+                                        o.x, o.y, o.z, out)
         }
         return out
     }

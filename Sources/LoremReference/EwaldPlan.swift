@@ -14,6 +14,20 @@ extension EwaldSummation {
     /// Cartesian k of K⁺ in jax-pme's order (empty for molecules and PME).
     public var kVectorList: [SIMD3<Double>] { kVectors }
 
+    /// The integer triple (n1, n2, n3) of each of `kVectorList`, same order: k = Σ_A n_A b_A with
+    /// b_A = `reciprocalBasis`[A] (empty for molecules and PME). Lets a device form e^{i k·R} from
+    /// per-axis phase tables instead of one sin/cos per (atom, k).
+    public var kTripleList: [SIMD3<Int>] {
+        pme == nil && periodicity != .molecule ? EwaldKGrid.halfSpace(kGridSize) : []
+    }
+
+    /// b_A = 2π × column A of h⁻¹ for the effective cell (`cell`), the basis of `kTripleList`
+    /// (b_A·h_B = 2π δ_AB); empty for molecules.
+    public var reciprocalBasis: [SIMD3<Double>] {
+        guard periodicity != .molecule, let inverse = Mat3(rows: cell).inverseColumns() else { return [] }
+        return inverse.map { 2 * Double.pi * $0 }
+    }
+
     /// G(k) = 2·4π exp(−σ²k²/2)/k² for each of `kVectorList` (§8.2, half-space weight included).
     public var kernelValues: [Double] { kernel }
 

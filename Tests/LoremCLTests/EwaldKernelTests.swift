@@ -11,11 +11,15 @@ import XCTest
 /// `float32Tolerance`; what limits it is recorded there.
 final class EwaldKernelTests: XCTestCase {
     /// float32 bound. Measured on PoCL: these 7 Å cells ≤ 8e-7 (potentials), ≤ 3e-7 (position
-    /// gradient), ≤ 1e-6 (virial); the 512-atom NaCl cell of EwaldBenchmarkTests 1.9e-6, 2.8e-6,
-    /// 5.5e-7. What limits it is the phases k·R (tens of radians in a 22 Å cell, so ~ε·|k·R| in
-    /// cos/sin), not the literal 1/r − erf(r/(σ√2))/r: that loses up to ~2e-4 of φ_sr itself
-    /// near the cutoff (EwaldShortRangeAccuracyTests), but φ_sr is ~1e-5 of 1/r there, so it
-    /// costs ~1e-8 of the largest potential.
+    /// gradient), ≤ 1.1e-6 (virial); the 512-atom NaCl cell of EwaldBenchmarkTests 1.7e-6,
+    /// 2.7e-6, 1.9e-6. The phases e^{ik·R} are products of three per-axis table entries computed in
+    /// float64 and rounded to float32 (EwaldGeometry), so their error is a few ε whatever |k·R|
+    /// (direct float32 sin/cos of k·R, tens of radians in a 22 Å cell, gave 1.9e-6, 2.8e-6, 5.5e-7
+    /// on NaCl; the product is not exactly unit-modulus, which the NaCl virial, a sum of 25k
+    /// per-k products of nearly cancelling structure factors, feels most). The rest is float32
+    /// accumulation over atoms and k-vectors. Not the literal 1/r − erf(r/(σ√2))/r: that loses up
+    /// to ~2e-4 of φ_sr itself near the cutoff (EwaldShortRangeAccuracyTests), but φ_sr is ~1e-5
+    /// of 1/r there, so it costs ~1e-8 of the largest potential.
     static let float32Tolerance = 1e-5
 
     static func tolerance<T: CLReal>(_ type: T.Type) -> Double { T.self == Double.self ? 1e-11 : float32Tolerance }
