@@ -6,7 +6,7 @@ import LoremReference
 /// The OpenCL engine: the model's stages on one device in precision T (Float by default, Double
 /// for `--precision f64` where the device has cl_khr_fp64), with the same hand-written reverse
 /// pass as the reference, stage for stage.
-public final class DeviceEngine<T: CLReal>: LoremEngine {
+public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling {
     public let config: LoremConfig
     public let device: CLDevice
     private let kernels: DeviceKernels<T>

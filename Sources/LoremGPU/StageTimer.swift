@@ -28,3 +28,9 @@ public final class StageTimer: @unchecked Sendable {
         last = now
     }
 }
+
+/// An engine that can time its stages (both precisions of `DeviceEngine`).
+public protocol StageProfiling: AnyObject {
+    var profiling: Bool { get set }
+    var lastStageTimes: [(stage: String, seconds: Double)] { get }
+}

@@ -67,20 +67,11 @@ struct Bench: ParsableCommand {
 
     /// Per-stage times of one extra evaluation, for engines that can report them.
     private func stageBreakdown(_ engine: any LoremEngine, largest n: Int) throws -> [(stage: String, seconds: Double)]? {
-        let s = Self.rocksalt(repetitions: n)
-        if let e = engine as? DeviceEngine<Float> {
-            e.profiling = true
-            defer { e.profiling = false }
-            _ = try e.evaluate(s, forces: true)
-            return e.lastStageTimes
-        }
-        if let e = engine as? DeviceEngine<Double> {
-            e.profiling = true
-            defer { e.profiling = false }
-            _ = try e.evaluate(s, forces: true)
-            return e.lastStageTimes
-        }
-        return nil
+        guard let profiled = engine as? StageProfiling else { return nil }
+        profiled.profiling = true
+        defer { profiled.profiling = false }
+        _ = try engine.evaluate(Self.rocksalt(repetitions: n), forces: true)
+        return profiled.lastStageTimes
     }
 
     private func loadModel() throws -> (LoremConfig, LoremWeights) {
