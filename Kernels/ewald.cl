@@ -226,6 +226,18 @@ __kernel void ewald_pair_gradients(__global const int *centers, __global const i
     gbar[3 * p + 2] = g.z;
 }
 
+// Writes atom i's gradient [3] and its virial rows [3×3] (shared by the per-atom gathers).
+static void store_atom_gradient(__global real *grad, __global real *virial, const int i, const real3 acc,
+                                const real3 w0, const real3 w1, const real3 w2) {
+    grad[3 * i] = acc.x;
+    grad[3 * i + 1] = acc.y;
+    grad[3 * i + 2] = acc.z;
+    __global real *w = virial + 9 * i;
+    w[0] = w0.x; w[1] = w0.y; w[2] = w0.z;
+    w[3] = w1.x; w[4] = w1.y; w[5] = w1.z;
+    w[6] = w2.x; w[7] = w2.y; w[8] = w2.z;
+}
+
 // Pair-vector cotangents to atoms (§10.2 G1 chain): ∂/∂R_i = Σ_{p: c(p)=i} (ḡ_reverse(p) − ḡ_p),
 // and atom i's share of the virial Σ_{p: c(p)=i} R_p ⊗ ḡ_p. Overwrites grad [N, 3] and
 // virial [N, 9] (row-major 3×3). One work-item per atom over its CSR row.
@@ -242,13 +254,7 @@ __kernel void pair_gradient_gather(__global const int *rowStart, __global const 
         w1 += d.y * g;
         w2 += d.z * g;
     }
-    grad[3 * i] = acc.x;
-    grad[3 * i + 1] = acc.y;
-    grad[3 * i + 2] = acc.z;
-    __global real *w = virial + 9 * i;
-    w[0] = w0.x; w[1] = w0.y; w[2] = w0.z;
-    w[3] = w1.x; w[4] = w1.y; w[5] = w1.z;
-    w[6] = w2.x; w[7] = w2.y; w[8] = w2.z;
+    store_atom_gradient(grad, virial, i, acc, w0, w1, w2);
 }
 
 // G6, k-space and slab position gradient, added to grad [N, 3]; one work-item per atom over k:
@@ -347,11 +353,5 @@ __kernel void ewald_direct_gradient(__global const real *pos, __global const rea
         w1 += ((real)0.5 * d.y) * g;
         w2 += ((real)0.5 * d.z) * g;
     }
-    grad[3 * i] = acc.x;
-    grad[3 * i + 1] = acc.y;
-    grad[3 * i + 2] = acc.z;
-    __global real *w = virial + 9 * i;
-    w[0] = w0.x; w[1] = w0.y; w[2] = w0.z;
-    w[3] = w1.x; w[4] = w1.y; w[5] = w1.z;
-    w[6] = w2.x; w[7] = w2.y; w[8] = w2.z;
+    store_atom_gradient(grad, virial, i, acc, w0, w1, w2);
 }
