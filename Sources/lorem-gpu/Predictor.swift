@@ -54,10 +54,15 @@ struct Predictor {
 
     /// ASE stress = (1/V)·∂E/∂ε = W/V in Voigt order xx yy zz yz xz xy (LOREM_MATH.md §10.1).
     static func voigtStress(virial w: [[Double]], cell h: [SIMD3<Double>]) -> [Double] {
-        let c = SIMD3(h[1].y * h[2].z - h[1].z * h[2].y, h[1].z * h[2].x - h[1].x * h[2].z, h[1].x * h[2].y - h[1].y * h[2].x)
-        let volume = abs((h[0] * c).sum())
+        let v = volume(h)
         return [w[0][0], w[1][1], w[2][2], 0.5 * (w[1][2] + w[2][1]), 0.5 * (w[0][2] + w[2][0]), 0.5 * (w[0][1] + w[1][0])]
-            .map { $0 / volume }
+            .map { $0 / v }
+    }
+
+    /// |det h| of the input cell (ASE's `get_volume`, which the stress is divided by).
+    static func volume(_ h: [SIMD3<Double>]) -> Double {
+        let c = SIMD3(h[1].y * h[2].z - h[1].z * h[2].y, h[1].z * h[2].x - h[1].x * h[2].z, h[1].x * h[2].y - h[1].y * h[2].x)
+        return abs((h[0] * c).sum())
     }
 }
 

@@ -63,7 +63,7 @@ struct VerificationRow {
         maxForce = worst
         rmsForce = (sq / Double(max(1, 3 * s.count))).squareRoot()
         if s.periodicDimensions == 3, let w = a.virial, let v = b.virial {
-            let volume = Swift.abs(VerificationSet.determinant(s.cell))
+            let volume = Predictor.volume(s.cell)
             maxStress = (0..<9).map { Swift.abs(w[$0 / 3][$0 % 3] - v[$0 / 3][$0 % 3]) / volume }.max()
         } else {
             maxStress = nil
@@ -117,10 +117,5 @@ enum VerificationSet {
                                  positions: [SIMD3(0, 0, 0), SIMD3(1.3, 0.1, 0), SIMD3(-0.4, 1.2, 0.2),
                                              SIMD3(0.5, -1.1, 0.9), SIMD3(2.2, 1.0, -0.6), SIMD3(-1.5, -0.4, -0.8)].map { $0 + jitter() })
         return [crystal, slab, molecule]
-    }
-
-    static func determinant(_ h: [SIMD3<Double>]) -> Double {
-        h[0].x * (h[1].y * h[2].z - h[1].z * h[2].y) - h[0].y * (h[1].x * h[2].z - h[1].z * h[2].x)
-            + h[0].z * (h[1].x * h[2].y - h[1].y * h[2].x)
     }
 }
