@@ -296,16 +296,20 @@ def main():
             periodic = bool(atoms.pbc.any())
             name = atoms.info.get("system", s)
             log(f"[{label}] {name} ({n} atoms): lorem-gpu OpenCL f32, {args.repeats} repeats")
+            load = {"before_lorem_gpu": os.getloadavg()[0]}
             gpu = run_gpu(binary, ckpt, files[s], args.repeats, work / "gpu.json", device="opencl")
+            load["before_lorem_jax"] = os.getloadavg()[0]
             reps = args.jax_repeats_large if (periodic and n >= 500) else args.jax_repeats
             avail = available_gib()
             log(f"[{label}] {name}: lorem-jax, {reps} repeats after JIT"
                 + (f" ({avail:.1f} GiB available)" if avail is not None else ""))
             jax_res = run_jax(ckpt, files[s], reps, work / "jax.json")
+            load["after_lorem_jax"] = os.getloadavg()[0]
             row = {"model": label, "checkpoint": str(ckpt), "system": name, "key": s, "atoms": n, "periodic": periodic,
                    "pairs": gpu["pairs"], "k_vectors": gpu["k_vectors"], "lorem_gpu_f32": gpu, "lorem_jax": jax_res,
                    "ratio_f32": jax_res["median_ms"] / gpu["median_ms"],
-                   "agreement_f32": agreement(gpu, jax_res, n)}
+                   "agreement_f32": agreement(gpu, jax_res, n),
+                   "load_average_1min": load}
             if jax_res["pairs"] != gpu["pairs"]:
                 log(f"  warning: pair counts differ (lorem-jax {jax_res['pairs']}, lorem-gpu {gpu['pairs']})")
             if not args.no_reference:

@@ -66,6 +66,7 @@ struct Bench: ParsableCommand {
             print("wrote \(systems.reduce(0) { $0 + $1.structures.count }) frame(s) of \(systems.count) system(s) to \(saveStructures)")
             return
         }
+        let loadAtStart = Self.loadAverage()
         var rows: [[String: Any]] = []
         var engines: [String] = []
         for name in model.isEmpty ? ["default", "random"] : model {
@@ -97,6 +98,7 @@ struct Bench: ParsableCommand {
             let doc: [String: Any] = [
                 "engines": engines, "precision": engineOptions.precision, "long_range": engineOptions.longRange,
                 "repeats": repeats, "machine": Self.machine(), "device_memory": "not tracked (see peak_rss_mib)",
+                "load_average_1min": ["start": loadAtStart, "end": Self.loadAverage()],
                 "results": rows,
             ]
             try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys])
@@ -254,6 +256,12 @@ struct Bench: ParsableCommand {
         getrusage(RUSAGE_SELF, &usage)
         return Double(usage.ru_maxrss) / (1024 * 1024)
         #endif
+    }
+
+    /// The 1-minute load average (other work on the machine skews the timings).
+    static func loadAverage() -> Double {
+        var load = [0.0, 0.0, 0.0]
+        return getloadavg(&load, 3) > 0 ? load[0] : -1
     }
 
     static func machine() -> [String: Any] {
