@@ -10,7 +10,9 @@ For every model and system, one after the other (never two lorem-jax processes a
 
 1. `lorem-gpu bench --structures SYSTEM.xyz` (OpenCL, float32): one warm-up evaluation (program
    builds, buffers), then --repeats timed energy+forces evaluations in one process; the median is
-   the per-evaluation time (process start and OpenCL program build are not in it).
+   the per-evaluation time (process start and OpenCL program build are not in it). It runs before
+   and again after lorem-jax, and both blocks are pooled, so a change of load on a shared machine
+   during the lorem-jax run shows in both.
 2. lorem-jax in a fresh python process: `lorem.calculator.Calculator.from_checkpoint(folder,
    skin=0)`, `setup(atoms)` (neighbour list + jax-pme preparation, timed separately), one warm-up
    call of the jitted predict function (JIT compilation), then timed calls of the same jitted
@@ -19,7 +21,9 @@ For every model and system, one after the other (never two lorem-jax processes a
 3. Optionally `lorem-gpu bench --device reference` (float64 CPU reference engine).
 
 The ratio is lorem-jax's median (model call only: neighbour list and batching excluded, which
-favours lorem-jax) over lorem-gpu's median (full evaluation including the neighbour list).
+favours lorem-jax) over lorem-gpu's median (full evaluation including the neighbour list). The
+CPU-time ratio (user + system CPU seconds per evaluation, all threads, of each process) is less
+sensitive to other work on the machine.
 Energies and forces of both are compared (lorem-jax runs in float32 as its calculator does).
 
 --model takes a lorem-train checkpoint folder (models/default, Tests/Fixtures/models/*) or
@@ -119,11 +123,13 @@ def jax_worker(checkpoint, xyz, repeats, out):
     first_ms = (time.perf_counter() - t) * 1e3
 
     times = []
+    cpu0 = cpu_seconds()
     for r in range(repeats):
         t = time.perf_counter()
         jax.block_until_ready(calc.predict_fn(calc.params, calc.batch))
         times.append((time.perf_counter() - t) * 1e3)
         print(f"  lorem-jax evaluation {r + 1}/{repeats}: {times[-1]:.1f} ms", file=sys.stderr, flush=True)
+    cpu_ms = (cpu_seconds() - cpu0) * 1e3 / repeats
 
     atoms.calc = calc
     energy = float(atoms.get_potential_energy())
@@ -133,6 +139,7 @@ def jax_worker(checkpoint, xyz, repeats, out):
         "median_ms": float(np.median(times)),
         "min_ms": float(np.min(times)),
         "max_ms": float(np.max(times)),
+        "cpu_ms_per_eval": cpu_ms,
         "first_call_ms": first_ms,
         "setup_ms": float(np.median(setup_ms)),
         "load_ms": load_ms,
@@ -143,6 +150,12 @@ def jax_worker(checkpoint, xyz, repeats, out):
     }
     with open(out, "w") as f:
         json.dump(doc, f)
+
+
+def cpu_seconds():
+    """User + system CPU time of this process, all threads."""
+    u = resource.getrusage(resource.RUSAGE_SELF)
+    return u.ru_utime + u.ru_stime
 
 
 def run_jax(checkpoint, xyz, repeats, out):
@@ -170,6 +183,7 @@ def run_gpu(binary, checkpoint, xyz, repeats, out, device=None):
         "engine": row["engine"],
         "times_ms": row["times_ms"],
         "median_ms": row["median_ms"],
+        "cpu_ms_per_eval": row["cpu_ms_per_eval"],
         "min_ms": row["min_ms"],
         "max_ms": row["max_ms"],
         "peak_rss_mib": row["peak_rss_mib"],
@@ -180,6 +194,17 @@ def run_gpu(binary, checkpoint, xyz, repeats, out, device=None):
         "forces": row["forces"][0],
         "stdout": proc.stdout,
     }
+
+
+def pooled(before, after):
+    """The two lorem-gpu blocks around a lorem-jax run as one measurement (both kept)."""
+    times = before["times_ms"] + after["times_ms"]
+    out = dict(after)
+    out.update(times_ms=times, median_ms=float(np.median(times)), min_ms=min(times), max_ms=max(times),
+               cpu_ms_per_eval=(before["cpu_ms_per_eval"] + after["cpu_ms_per_eval"]) / 2,
+               peak_rss_mib=max(before["peak_rss_mib"], after["peak_rss_mib"]),
+               median_ms_before=before["median_ms"], median_ms_after=after["median_ms"])
+    return out
 
 
 def agreement(a, b, atoms):
@@ -297,7 +322,7 @@ def main():
             name = atoms.info.get("system", s)
             log(f"[{label}] {name} ({n} atoms): lorem-gpu OpenCL f32, {args.repeats} repeats")
             load = {"before_lorem_gpu": os.getloadavg()[0]}
-            gpu = run_gpu(binary, ckpt, files[s], args.repeats, work / "gpu.json", device="opencl")
+            gpu_before = run_gpu(binary, ckpt, files[s], args.repeats, work / "gpu.json", device="opencl")
             load["before_lorem_jax"] = os.getloadavg()[0]
             reps = args.jax_repeats_large if (periodic and n >= 500) else args.jax_repeats
             avail = available_gib()
@@ -305,9 +330,12 @@ def main():
                 + (f" ({avail:.1f} GiB available)" if avail is not None else ""))
             jax_res = run_jax(ckpt, files[s], reps, work / "jax.json")
             load["after_lorem_jax"] = os.getloadavg()[0]
+            log(f"[{label}] {name}: lorem-gpu OpenCL f32 again, {args.repeats} repeats")
+            gpu = pooled(gpu_before, run_gpu(binary, ckpt, files[s], args.repeats, work / "gpu.json", device="opencl"))
             row = {"model": label, "checkpoint": str(ckpt), "system": name, "key": s, "atoms": n, "periodic": periodic,
                    "pairs": gpu["pairs"], "k_vectors": gpu["k_vectors"], "lorem_gpu_f32": gpu, "lorem_jax": jax_res,
                    "ratio_f32": jax_res["median_ms"] / gpu["median_ms"],
+                   "ratio_f32_cpu_time": jax_res["cpu_ms_per_eval"] / gpu["cpu_ms_per_eval"],
                    "agreement_f32": agreement(gpu, jax_res, n),
                    "load_average_1min": load}
             if jax_res["pairs"] != gpu["pairs"]:
@@ -336,7 +364,8 @@ def main():
                      "jax_repeats_large": args.jax_repeats_large, "tolerance_energy_rel": TOL_ENERGY_REL,
                      "tolerance_force_rel": TOL_FORCE_REL,
                      "lorem_jax": "Calculator.from_checkpoint(skin=0), float32, jitted predict (energy+forces), neighbour list excluded",
-                     "lorem_gpu": "bench --structures: full energy+forces evaluation incl. neighbour list, after one warm-up"},
+                     "lorem_gpu": "bench --structures: full energy+forces evaluation incl. neighbour list, after one warm-up; "
+                                  "one block before and one after lorem-jax, pooled"},
         "results": results,
     }
     out = Path(args.out)
@@ -350,14 +379,14 @@ def main():
 
 def table(doc):
     ref = any("lorem_gpu_reference_f64" in r for r in doc["results"])
-    head = ("| model | system | atoms | lorem-jax ms | lorem-gpu f32 ms | ratio |"
+    head = ("| model | system | atoms | lorem-jax ms | lorem-gpu f32 ms | ratio | CPU-time ratio |"
             + (" reference f64 ms | ratio |" if ref else "")
             + " max abs dE/atom (eV) | max abs dF (eV/Å) | lorem-jax peak RSS | lorem-gpu peak RSS |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
     for r in doc["results"]:
         j, g, a = r["lorem_jax"], r["lorem_gpu_f32"], r["agreement_f32"]
         line = (f"| {r['model']} | {r['system']} | {r['atoms']} | {j['median_ms']:.1f} | {g['median_ms']:.1f} | "
-                f"{r['ratio_f32']:.1f}× |")
+                f"{r['ratio_f32']:.1f}× | {r['ratio_f32_cpu_time']:.1f}× |")
         if ref:
             rf = r.get("lorem_gpu_reference_f64")
             line += f" {rf['median_ms']:.1f} | {r['ratio_reference']:.1f}× |" if rf else " – | – |"

@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
 
             Models: --model takes a lorem-train checkpoint folder, 'default' (the built-in model, models/default) or 'random' (lorem-jax's default hyper-parameters: cutoff 5, max_degree 6, 128 features, … with random weights); repeat it to benchmark several. Without --model: default, then random.
 
-            Each system is evaluated once to warm up (program builds, buffers), then --repeats times; the table gives the median, min and max wall time per energy+forces evaluation, atoms per second, µs per atom and the peak resident memory of the process so far (getrusage; with a CPU OpenCL device such as PoCL the device buffers are host memory and included). One extra, profiled evaluation per system gives the per-stage breakdown (OpenCL engine). --json writes all numbers and, for --structures, the energy (with the checkpoint's elemental baseline, as predict reports it) and forces of the last evaluation of every frame. --save-structures writes the chosen systems as extxyz and exits.
+            Each system is evaluated once to warm up (program builds, buffers), then --repeats times; the table gives the median, min and max wall time per energy+forces evaluation, the CPU time per evaluation (user + system, all threads; less sensitive than wall time to other work on the machine), atoms per second, µs per atom and the peak resident memory of the process so far (getrusage; with a CPU OpenCL device such as PoCL the device buffers are host memory and included). One extra, profiled evaluation per system gives the per-stage breakdown (OpenCL engine). --json writes all numbers and, for --structures, the energy (with the checkpoint's elemental baseline, as predict reports it) and forces of the last evaluation of every frame. --save-structures writes the chosen systems as extxyz and exits.
             """)
 
     @Option(name: .long, help: "Checkpoint folder, 'default' (built-in model) or 'random' (lorem-jax default hyper-parameters, random weights); repeatable (default: default and random).")
@@ -113,12 +113,14 @@ struct Bench: ParsableCommand {
         progress(system, "warm-up")
         var results = try Self.evaluate(engine, system)
         var times: [Double] = []
+        let cpuStart = Self.cpuSeconds()
         for r in 0..<repeats {
             progress(system, "evaluation \(r + 1)/\(repeats)")
             let t0 = DispatchTime.now().uptimeNanoseconds
             results = try Self.evaluate(engine, system)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
+        let cpuMilliseconds = (Self.cpuSeconds() - cpuStart) * 1000 / Double(repeats)
         var stages: [(String, Double)] = []
         if !noStages, let profiled = engine as? StageProfiling {
             progress(system, "profiled evaluation")
@@ -131,7 +133,7 @@ struct Bench: ParsableCommand {
         let (pairs, kVectors) = try counts(system, config: model.config)
         var row = BenchRow(system: system.name, kind: system.kind, structures: system.structures.count, atoms: system.atoms,
                            periodic: system.periodic, pairs: pairs, kVectors: kVectors, times: times,
-                           peakRSSMiB: Self.peakRSSMiB(), stages: stages)
+                           cpuMilliseconds: cpuMilliseconds, peakRSSMiB: Self.peakRSSMiB(), stages: stages)
         if system.kind == "file" {
             row.energies = zip(results, baseline).map { $0.energy + $1 }
             row.modelEnergies = results.map(\.energy)
@@ -258,6 +260,18 @@ struct Bench: ParsableCommand {
         #endif
     }
 
+    /// User + system CPU time of this process so far, all threads (the OpenCL runtime's included).
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        #endif
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+    }
+
     /// The 1-minute load average (other work on the machine skews the timings).
     static func loadAverage() -> Double {
         var load = [0.0, 0.0, 0.0]
@@ -297,6 +311,9 @@ struct BenchRow {
     let kVectors: Int?
     /// Wall times of the timed evaluations, ms.
     let times: [Double]
+    /// CPU time (user + system, all threads) per timed evaluation, ms: less sensitive than wall
+    /// time to other work on a shared machine.
+    let cpuMilliseconds: Double
     let peakRSSMiB: Double
     /// Stage → ms of the profiled evaluation.
     let stages: [(String, Double)]
@@ -312,20 +329,20 @@ struct BenchRow {
     var atomsPerSecond: Double { Double(atoms) / (median / 1000) }
     var microsecondsPerAtom: Double { median * 1000 / Double(atoms) }
 
-    static let header = "system                              atoms    pairs      k-vec   median ms    min ms     max ms     atoms/s    µs/atom  peak RSS MiB"
+    static let header = "system                              atoms    pairs      k-vec   median ms    min ms     max ms     CPU ms     atoms/s    µs/atom  peak RSS MiB"
 
     var formatted: String {
         let k = kVectors.map(String.init) ?? "-"
         return system.padding(toLength: 34, withPad: " ", startingAt: 0)
             + String(format: " %7d  %9d  ", atoms, pairs) + String(repeating: " ", count: max(0, 7 - k.count)) + k
-            + String(format: "  %10.1f  %9.1f  %9.1f  %10.0f  %9.1f  %8.0f", median, sorted.first!, sorted.last!,
-                     atomsPerSecond, microsecondsPerAtom, peakRSSMiB)
+            + String(format: "  %10.1f  %9.1f  %9.1f  %9.1f  %10.0f  %9.1f  %8.0f", median, sorted.first!, sorted.last!,
+                     cpuMilliseconds, atomsPerSecond, microsecondsPerAtom, peakRSSMiB)
     }
 
     var json: [String: Any] {
         var d: [String: Any] = [
             "system": system, "kind": kind, "structures": structures, "atoms": atoms, "periodic": periodic, "pairs": pairs,
-            "median_ms": median, "min_ms": sorted.first!, "max_ms": sorted.last!, "times_ms": times,
+            "median_ms": median, "min_ms": sorted.first!, "max_ms": sorted.last!, "times_ms": times, "cpu_ms_per_eval": cpuMilliseconds,
             "atoms_per_s": atomsPerSecond, "us_per_atom": microsecondsPerAtom, "peak_rss_mib": peakRSSMiB,
         ]
         if let kVectors { d["k_vectors"] = kVectors }
