@@ -76,6 +76,7 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertGreaterThan((results.first?["k_vectors"] as? Int) ?? 0, 0)
         XCTAssertGreaterThan((results.first?["median_ms"] as? Double) ?? 0, 0)
         XCTAssertGreaterThan((results.first?["peak_rss_mib"] as? Double) ?? 0, 1)
+        XCTAssertGreaterThan((results.first?["cpu_ms_per_eval"] as? Double) ?? 0, 0)
         XCTAssertNotNil(results.first?["stages"], "the OpenCL engine reports a stage breakdown")
         XCTAssertNotNil((doc["machine"] as? [String: Any])?["cores"])
     }
