@@ -18,7 +18,8 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling {
     public private(set) var lastStageTimes: [(stage: String, seconds: Double)] = []
     public var profiling = false
 
-    public init(config: LoremConfig, weights: LoremWeights, device: CLDevice) throws {
+    /// `longRange` picks exact Ewald or PME for periodic structures (LOREM_MATH.md §8, §9).
+    public init(config: LoremConfig, weights: LoremWeights, device: CLDevice, longRange: LongRangeMethod = .ewald) throws {
         if T.requiresFP64 && !device.supportsFP64 {
             throw CLError.unsupported("\(device.name) has no cl_khr_fp64: float64 mode is not available on it")
         }
@@ -29,7 +30,9 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling {
                                     maxDegree: config.maxDegree)
         self.weights = try DeviceWeights(context, weights)
         embedding = weights.initial.embedding
-        longRange = try self.weights.longRange.map { try DeviceLongRange(weights: $0, config: config, context: context) }
+        self.longRange = try self.weights.longRange.map {
+            try DeviceLongRange(weights: $0, config: config, method: longRange, context: context)
+        }
     }
 
     public func evaluate(_ s: Structure, forces wantForces: Bool) throws -> EngineResult {

@@ -3,19 +3,24 @@ import LoremIO
 import LoremModel
 import LoremReference
 
-/// The long-range branch's model-level parts (weights, the Ewald kernel family for all charge
-/// channels); `stage(geometry:)` makes the stage for one batch.
+/// The long-range branch's model-level parts (weights, the Ewald and, when the method may use
+/// it, PME kernel families for all charge channels, whose clFFT plans then live as long as the
+/// engine); `stage(geometry:)` makes the stage for one batch.
 struct DeviceLongRange<T: CLReal> {
     let w: DeviceWeights<T>.LongRange
     let config: LoremConfig
+    let method: LongRangeMethod
     let ewald: EwaldKernels<T>
+    let pme: PMEKernels<T>?
     let context: CLContext
 
-    init(weights: DeviceWeights<T>.LongRange, config: LoremConfig, context: CLContext) throws {
+    init(weights: DeviceWeights<T>.LongRange, config: LoremConfig, method: LongRangeMethod, context: CLContext) throws {
         w = weights
         self.config = config
+        self.method = method
         self.context = context
         ewald = try EwaldKernels(context: context, channels: config.chargeChannels)
+        pme = method == .ewald ? nil : try PMEKernels(context: context, channels: config.chargeChannels)
     }
 
     func stage(geometry g: DeviceGeometry<T>) -> DeviceLongRangeStage<T> {
@@ -28,7 +33,7 @@ struct DeviceLongRange<T: CLReal> {
 /// structure of the batch (Ewald is the only per-structure operation, §0 "Batching").
 struct DeviceLongRangeStage<T: CLReal> {
     let parent: DeviceLongRange<T>
-    private var plans: [EwaldGeometry<T>] = []
+    private var plans: [EwaldOperator<T>] = []
     private var chargeCache = CLMLPCache<T>()
     private var chargeHidden: CLBuffer<T>? = nil
     private var charges: CLBuffer<T>? = nil
@@ -45,23 +50,25 @@ struct DeviceLongRangeStage<T: CLReal> {
 
     private var C: Int { parent.config.chargeChannels }
 
-    /// One Ewald plan per structure: the reference's set-up (k-grid, slab frame) on that
-    /// structure's own pair list (local atom indices).
-    private static func plans(_ g: DeviceGeometry<T>, cutoff: Double, context: CLContext) throws -> [EwaldGeometry<T>] {
+
+    /// One long-range operator per structure: the reference's set-up (k-grid or PME mesh, slab
+    /// frame) on that structure's own pair list (local atom indices).
+    private static func plans(_ g: DeviceGeometry<T>, _ parent: DeviceLongRange<T>) throws -> [EwaldOperator<T>] {
         try g.structures.indices.map { s in
             let structure = g.structures[s], offset = g.layout.hostStart[s]
             let r = g.pairStart[s]..<g.pairStart[s + 1]
             let list = PairList(centers: g.hostCenters[r].map { $0 - offset }, others: g.hostOthers[r].map { $0 - offset },
                                 shifts: g.hostShifts[r].map { SIMD3(Double($0.x), Double($0.y), Double($0.z)) })
             let summation = try EwaldSummation(positions: structure.positions, cell: structure.cell, pbc: structure.pbc,
-                                               cutoff: cutoff, pairs: list)
-            return try EwaldGeometry<T>(context: context, summation: summation, pairs: list)
+                                               cutoff: parent.config.cutoff, pairs: list,
+                                               reciprocal: parent.method.reciprocal(atoms: structure.positions.count))
+            return try EwaldOperator<T>(ewald: parent.ewald, pme: parent.pme, summation: summation, pairs: list)
         }
     }
 
     /// Applies `operation` ([n_s, C] → [n_s, C]) to each structure's rows of x [N, C].
     private func perStructure(_ x: CLBuffer<T>, _ g: DeviceGeometry<T>,
-                              _ operation: (CLBuffer<T>, EwaldGeometry<T>) throws -> CLBuffer<T>) throws -> CLBuffer<T> {
+                              _ operation: (CLBuffer<T>, EwaldOperator<T>) throws -> CLBuffer<T>) throws -> CLBuffer<T> {
         if plans.count == 1 { return try operation(x, plans[0]) }
         let out = try CLBuffer<T>(parent.context, count: g.atoms * C)
         for s in plans.indices {
@@ -79,13 +86,13 @@ struct DeviceLongRangeStage<T: CLReal> {
         let (w, c) = (parent.w, parent.config)
         let (N, s, L) = (g.atoms, c.numSphericalFeatures, c.maxDegree)
         let slr = C - 1
-        plans = try Self.plans(g, cutoff: c.cutoff, context: parent.context)
+        plans = try Self.plans(g, parent)
         let q0 = try k.dense.mlp(h, rows: N, w.charges, cache: &chargeCache)
         let (qs, hidden) = try k.equivariant.tensorDense(A, rows: N, w.sphericalCharges)
         chargeHidden = hidden
         let q = try k.pairs.concat(q0, columns: 1, qs, columns: slr, rows: N)
         charges = q
-        let v = try perStructure(q, g) { try parent.ewald.potentials($0, $1) }
+        let v = try perStructure(q, g) { try $1.potentials($0) }
         potentials = v
         let (v0, vs) = try k.pairs.concatBackward(v, rows: N, columns: 1, slr)  // split columns
         let p = try k.equivariant.dense(vs, rows: N, w.potentialDense)
@@ -121,11 +128,11 @@ struct DeviceLongRangeStage<T: CLReal> {
             let (q, v) = (try CLBuffer<T>(parent.context, count: r.count * C), try CLBuffer<T>(parent.context, count: r.count * C))
             try q.copy(from: charges!, sourceOffset: r.lowerBound * C, count: r.count * C)
             try v.copy(from: vBar, sourceOffset: r.lowerBound * C, count: r.count * C)
-            let geometric = try parent.ewald.geometryGradient(charges: q, cotangent: v, plans[s])
+            let geometric = try plans[s].geometryGradient(charges: q, cotangent: v)
             gradient += try downloadVectors(geometric.positions)
             virials.append(geometric.virial.flatMap { $0 })
         }
-        let qBar = try perStructure(vBar, g) { try parent.ewald.chargeCotangent($0, $1) }
+        let qBar = try perStructure(vBar, g) { try $1.chargeCotangent($0) }
         let (q0Bar, qsBar) = try k.pairs.concatBackward(qBar, rows: N, columns: 1, slr)
         let hBar = try k.sum(hBarUpdate, k.dense.mlpBackward(q0Bar, rows: N, w.charges, cache: chargeCache), count: N * d)
         let aBar = try k.sum(aBarMix, k.equivariant.tensorDenseBackward(qsBar, rows: N, w.sphericalCharges, hidden: chargeHidden!),
