@@ -19,7 +19,7 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "PME B-spline order (even, 4…12).")
     var pmeOrder: Int = PMEParameters().order
 
-    @Option(name: .long, help: "PME mesh spacing in Å (default: cutoff/16, i.e. λ/2).")
+    @Option(name: .long, help: "PME mesh spacing in Å (default: cutoff/8, i.e. λ).")
     var pmeSpacing: Double?
 
     func validate() throws {

@@ -40,7 +40,7 @@ final class PMETests: XCTestCase {
     }
 
     /// Bulk (non-neutral charge sets) and slabs: PME converges to exact Ewald as the mesh refines
-    /// and the order rises; the default (order 6, spacing λ/2) is within 1e-6.
+    /// and the order rises; order 6 at spacing λ/2 is within 1e-6.
     func testAgreesWithExactEwald() throws {
         let lambda = 5.0 / 8
         for c in [EwaldGradientTests.bulk(), EwaldGradientTests.slab(axis: 2), EwaldGradientTests.slab(axis: 0)] {
