@@ -37,6 +37,8 @@ public final class EwaldGeometry<T: CLReal> {
     public let slabHeight: Double
 
     let positions: CLBuffer<T>
+    /// Molecules only: this one structure as a batch of the direct sum (§8.3).
+    let molecule: EwaldMolecules<T>?
     let rowStarts: CLBuffer<Int32>
     let centers: CLBuffer<Int32>
     let others: CLBuffer<Int32>
@@ -66,6 +68,8 @@ public final class EwaldGeometry<T: CLReal> {
         slabNormal = summation.slabFrame?.normal ?? .zero
         slabHeight = summation.slabFrame?.height ?? 0
         positions = try CLBuffer<T>(context, r.flatMap { [T($0.x), T($0.y), T($0.z)] })
+        molecule = periodicity == .molecule
+            ? try EwaldMolecules(context: context, positions: positions, atomCount: n, structures: [0..<n]) : nil
 
         // Molecules use neither the list nor the k-grid (§8.3).
         let periodic = periodicity != .molecule

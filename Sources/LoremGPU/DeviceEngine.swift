@@ -40,8 +40,9 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling {
     }
 
     /// Evaluates several structures together: atoms and pairs are concatenated so every stage
-    /// runs as one set of launches for the batch (only Ewald loops over structures), which is
-    /// what makes many small molecules cheap. Results are per structure, identical to
+    /// runs as one set of launches for the batch (only the neighbour search and the periodic
+    /// structures' Ewald loop over structures; all molecules share one direct-sum launch), which
+    /// is what makes many small molecules cheap. Results are per structure, identical to
     /// evaluating each alone up to summation order.
     public func evaluate(batch structures: [Structure], forces wantForces: Bool) throws -> [EngineResult] {
         for s in structures { for z in s.numbers where !(1..<100).contains(z) { throw ReferenceError.unsupportedElement(z) } }
