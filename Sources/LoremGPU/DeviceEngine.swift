@@ -11,7 +11,7 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling {
     public let device: CLDevice
     private let kernels: DeviceKernels<T>
     private let weights: DeviceWeights<T>
-    private let embedding: [Double]
+    private let speciesPairs: DeviceSpeciesPairs<T>
     private let longRange: DeviceLongRange<T>?
     /// Per-stage wall times of the last evaluation when `profiling` is on (it synchronises the
     /// queue after every stage, so leave it off outside benchmarks).
@@ -29,7 +29,8 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling {
         kernels = try DeviceKernels(context: context, cutoff: config.cutoff, radialCount: config.numRadial,
                                     maxDegree: config.maxDegree)
         self.weights = try DeviceWeights(context, weights)
-        embedding = weights.initial.embedding
+        speciesPairs = try DeviceSpeciesPairs(embedding: weights.initial.embedding, numSpecies: config.numSpecies,
+                                              radial: self.weights.initial.radial, dense: kernels.dense)
         self.longRange = try self.weights.longRange.map {
             try DeviceLongRange(weights: $0, config: config, method: longRange, context: context)
         }
@@ -54,7 +55,7 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling {
         try timer.start()
         let g = try DeviceGeometry<T>(structures, cutoff: config.cutoff, k)
         try timer.mark("neighbour list + pair features")
-        var initial = DeviceInitialStage(weights: weights.initial, embedding: embedding, config: config)
+        var initial = DeviceInitialStage(weights: weights.initial, speciesPairs: speciesPairs, config: config)
         var (h, A, energies) = try initial.forward(numbers: numbers, g, k)
         try timer.mark("initial layers")
         var stages = weights.interactions.map { DeviceInteractionStage(weights: $0, config: config) }
