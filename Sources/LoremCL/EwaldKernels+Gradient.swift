@@ -35,7 +35,7 @@ extension EwaldKernels {
         let atoms = [roundUp(n, 64)]
 
         let p = geometry.pairCount
-        let pairGradient = try CLBuffer<T>(context, count: 3 * p)
+        let pairGradient = try CLBuffer<T>(context, shape: [p, 3], name: "Ewald real-space pair gradients")
         if p > 0 {
             try pairGradients.launch(global: [roundUp(p, 64)], geometry.centers, geometry.others, geometry.pairVectors,
                                      q, vbar, Int32(p), T(geometry.smearing), pairGradient)

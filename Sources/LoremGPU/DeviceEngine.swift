@@ -19,13 +19,19 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling {
     public var profiling = false
 
     /// `longRange` picks exact Ewald or PME for periodic structures (LOREM_MATH.md §8, §9).
-    public init(config: LoremConfig, weights: LoremWeights, device: CLDevice, longRange: LongRangeMethod = .ewald) throws {
+    public convenience init(config: LoremConfig, weights: LoremWeights, device: CLDevice,
+                            longRange: LongRangeMethod = .ewald) throws {
+        try self.init(config: config, weights: weights, context: CLContext.shared(device), longRange: longRange)
+    }
+
+    /// On a given context (tests lower its `maxAllocationBytes`).
+    init(config: LoremConfig, weights: LoremWeights, context: CLContext, longRange: LongRangeMethod = .ewald) throws {
+        let device = context.device
         if T.requiresFP64 && !device.supportsFP64 {
             throw CLError.unsupported("\(device.name) has no cl_khr_fp64: float64 mode is not available on it")
         }
         self.config = config
         self.device = device
-        let context = try CLContext.shared(device)
         kernels = try DeviceKernels(context: context, cutoff: config.cutoff, radialCount: config.numRadial,
                                     maxDegree: config.maxDegree)
         self.weights = try DeviceWeights(context, weights)
@@ -45,9 +51,23 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling {
     /// structures' Ewald loop over structures; all molecules share one direct-sum launch), which
     /// is what makes many small molecules cheap. Results are per structure, identical to
     /// evaluating each alone up to summation order.
+    ///
+    /// A buffer over the device's single-allocation limit is reported with the batch it came
+    /// from and what to do (`CLError.allocationTooLarge`).
     public func evaluate(batch structures: [Structure], forces wantForces: Bool) throws -> [EngineResult] {
         for s in structures { for z in s.numbers where !(1..<100).contains(z) { throw ReferenceError.unsupportedElement(z) } }
         guard !structures.isEmpty else { return [] }
+        do {
+            return try run(structures, forces: wantForces)
+        } catch let error as CLError {
+            let atoms = structures.reduce(0) { $0 + $1.count }
+            throw error.adding(context: "evaluating a batch of \(structures.count) structure(s), \(atoms) atoms; evaluate fewer "
+                + "structures at a time, or, for one structure this large, use a device with a larger limit: the "
+                + "OpenCL engine does not yet split pair-sized work into chunks")
+        }
+    }
+
+    private func run(_ structures: [Structure], forces wantForces: Bool) throws -> [EngineResult] {
         let k = kernels
         let numbers = structures.flatMap(\.numbers)
         let timer = StageTimer(context: profiling ? k.context : nil)

@@ -35,7 +35,11 @@ struct DeviceSpeciesPairs<T: CLReal> {
             let first = Self.row(embedding, center, ns)
             for other in 0..<z { inputs += first + Self.row(embedding, other, ns) }
         }
-        table = try dense.mlp(CLBuffer(dense.context, inputs), rows: z * z, radial)
+        do {
+            table = try dense.mlp(CLBuffer(dense.context, inputs), rows: z * z, radial)
+        } catch let error as CLError {
+            throw error.adding(context: "making the RadialCoefficients_0 table of all \(z)×\(z) species pairs at load")
+        }
     }
 
     /// species_z = Embed(Z = z) in precision T (§7.1 `Initial`).
