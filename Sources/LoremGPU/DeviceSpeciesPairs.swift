@@ -52,6 +52,9 @@ struct DeviceSpeciesPairs<T: CLReal> {
     /// The table row of each pair of the batch, from the element numbers of its center and
     /// neighbour (batch atom indices).
     func rows(numbers: [Int], centers: [Int], others: [Int], context: CLContext) throws -> CLBuffer<Int32> {
+        if let z = numbers.first(where: { !(0..<elements).contains($0) }) {
+            throw CLError.sizeMismatch("element \(z) has no row in the species embedding (0..<\(elements))")
+        }
         let rows = zip(centers, others).map { Int32(numbers[$0] * elements + numbers[$1]) }
         return try CLBuffer<Int32>(context, rows.isEmpty ? [0] : rows)
     }

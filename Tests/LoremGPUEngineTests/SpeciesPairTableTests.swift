@@ -36,6 +36,7 @@ final class SpeciesPairTableTests: XCTestCase {
         // Each pair's row index: z of its center times Z plus z of its neighbour.
         let indices = try table.rows(numbers: [8, 1, 92], centers: [0, 0, 2, 1], others: [1, 2, 0, 0], context: context)
         XCTAssertEqual(try indices.download(), [801, 892, 9208, 108])
+        XCTAssertThrowsError(try table.rows(numbers: [8, 100], centers: [0], others: [1], context: context))
     }
 
     func testTableRowsMatchReferenceMLP() throws {
