@@ -31,6 +31,7 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
             throw CLError.call("clCreateBuffer(\(bytes) bytes)", status: status)
         }
         self.mem = mem
+        context.memory.allocated(bytes)
     }
 
     /// An uninitialised buffer of shape [d₀ × d₁ × …] (row-major); the shape and `name` label
@@ -45,7 +46,10 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
         try upload(values)
     }
 
-    deinit { clReleaseMemObject(mem) }
+    deinit {
+        clReleaseMemObject(mem)
+        context.memory.released(max(count, 1) * MemoryLayout<T>.stride)
+    }
 
     public func upload(_ values: [T]) throws {
         guard values.count == count else {

@@ -16,6 +16,8 @@ public final class CLContext: @unchecked Sendable {
     let queue: cl_command_queue
     private let lock = NSLock()
     private var programs: [String: CLProgram] = [:]
+    /// Bytes of the buffers alive on this context, and their high-water mark.
+    public let memory = CLMemoryLedger()
 
     public init(device: CLDevice, maxAllocationBytes limit: Int? = nil) throws {
         self.device = device
