@@ -47,13 +47,18 @@ public final class PMEKernels<T: CLReal> {
         return made
     }
 
-    /// The half spectra F [C, Mh] complex of x's spread charges (§9: spread, R2C).
-    func spectrum(_ x: CLBuffer<T>, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
+    /// Q [C, M]: x's charges spread onto the mesh (§9).
+    func spreadMesh(_ x: CLBuffer<T>, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
         let n = g.size, mesh = try CLBuffer<T>(context, count: channels * g.realCount)
         try spread.launch(global: [roundUp(g.realCount, 64)], g.bases, g.weights, x, g.blockStart, g.blockAtoms,
                           Int32(n.x), Int32(n.y), Int32(n.z), Int32(g.order), mesh)
+        return mesh
+    }
+
+    /// The half spectra F [C, Mh] complex of x's spread charges (§9: spread, R2C).
+    func spectrum(_ x: CLBuffer<T>, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
         let f = try CLBuffer<T>(context, count: 2 * channels * g.complexCount)
-        try plan(n).forward.execute(mesh, into: f)
+        try plan(g.size).forward.execute(spreadMesh(x, g), into: f)
         return f
     }
 

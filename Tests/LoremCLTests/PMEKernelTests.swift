@@ -119,6 +119,31 @@ final class PMEKernelTests: XCTestCase {
         }
     }
 
+    /// The stages alone against the reference PMEMesh in float64: the gathering spread (Q per
+    /// channel) and the clFFT convolution (φ = Q ⊛ G·B/V, through R2C, influence and C2R).
+    func testSpreadAndConvolutionStagesMatchReference() throws {
+        try withEwaldContext(Double.self) { context in
+            let kernels = try Kernels<Double>(context)
+            for c in [EwaldCases.bulk(neutral: false), EwaldCases.slab(axis: 0, neutral: true)] {
+                let pairs = try c.pairs()
+                let s = try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs,
+                                           reciprocal: .pme(PMEParameters(order: 6, spacing: 0.4)))
+                let mesh = try XCTUnwrap(s.pme), g = try kernels.pme.geometry(s)
+                let x = try CLBuffer<Double>(context, interleave(c.q))
+                let spread = try kernels.pme.spreadMesh(x, g).download()
+                let phi = try kernels.pme.meshPotentials(kernels.pme.spectrum(x, g), g).download()
+                let influence = mesh.influence()
+                for ch in c.q.indices {
+                    let q = mesh.spread(c.q[ch])
+                    let M = mesh.count
+                    XCTAssertLessThan(relativeError(Array(spread[(ch * M)..<((ch + 1) * M)]), q), 1e-14, "\(c.name) spread \(ch)")
+                    let reference = mesh.potentialMesh(mesh.structureFactor(q), influence)
+                    XCTAssertLessThan(relativeError(Array(phi[(ch * M)..<((ch + 1) * M)]), reference), 1e-12, "\(c.name) φ \(ch)")
+                }
+            }
+        }
+    }
+
     /// The mesh binning behind the gathering spread: every atom appears once, blocks in order.
     func testBinsAreACompleteStableSort() {
         let bases = [SIMD3(0, 0, 0), SIMD3(11, 5, 7), SIMD3(3, 3, 3), SIMD3(4, 0, 11), SIMD3(0, 1, 2)]
