@@ -1,111 +1,338 @@
 import ArgumentParser
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import LoremGPU
 import LoremIO
 import LoremModel
 import LoremReference
 
-/// `lorem-gpu bench`: energy+forces throughput on standard systems.
+/// `lorem-gpu bench`: energy+forces throughput on standard systems or on an extxyz file.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time energy+forces evaluations on rocksalt NaCl supercells.",
-        discussion: "Without --model, uses lorem-jax's default hyper-parameters (cutoff 5, max_degree 6, 128 features, …) with random weights. Each size is evaluated once to warm up (program builds, caches), then --repeats times; the table reports the median, min and max wall time per evaluation and atoms per second. --json writes the same numbers.")
+        abstract: "Time energy+forces evaluations on standard systems or on the frames of an extxyz file.",
+        discussion: """
+            Systems: rocksalt NaCl supercells (--cells), liquid-density water boxes (--water), non-periodic water clusters (--water-clusters) and batches of small gas-phase molecules evaluated as one engine batch (--molecules), or every frame of an extxyz file (--structures). Without any of these: --cells 2,3,4 --water 64,512 --water-clusters 36 --molecules 64.
 
-    @Option(name: .long, help: "Checkpoint to benchmark (default: lorem-jax default hyper-parameters, random weights).")
-    var model: String?
+            Models: --model takes a lorem-train checkpoint folder, 'default' (the built-in model, models/default) or 'random' (lorem-jax's default hyper-parameters: cutoff 5, max_degree 6, 128 features, … with random weights); repeat it to benchmark several. Without --model: default, then random.
+
+            Each system is evaluated once to warm up (program builds, buffers), then --repeats times; the table gives the median, min and max wall time per energy+forces evaluation, atoms per second, µs per atom and the peak resident memory of the process so far (getrusage; with a CPU OpenCL device such as PoCL the device buffers are host memory and included). One extra, profiled evaluation per system gives the per-stage breakdown (OpenCL engine). --json writes all numbers and, for --structures, the energy (with the checkpoint's elemental baseline, as predict reports it) and forces of the last evaluation of every frame. --save-structures writes the chosen systems as extxyz and exits.
+            """)
+
+    @Option(name: .long, help: "Checkpoint folder, 'default' (built-in model) or 'random' (lorem-jax default hyper-parameters, random weights); repeatable (default: default and random).")
+    var model: [String] = []
 
     @OptionGroup var engineOptions: EngineOptions
 
-    @Option(name: .long, help: "Rocksalt supercell repetitions n (n³·8 atoms), comma separated.")
-    var cells: String = "2,3,4"
+    @Option(name: .long, help: "Rocksalt NaCl supercells: repetitions n (n³·8 atoms), comma separated.")
+    var cells: String?
 
-    @Option(name: .long, help: "Timed evaluations per size.")
+    @Option(name: .long, help: "Periodic water boxes at liquid density: molecules per box (3 atoms each), comma separated.")
+    var water: String?
+
+    @Option(name: .long, help: "Non-periodic water clusters: molecules per cluster, comma separated (36 = 108 atoms).")
+    var waterClusters: String?
+
+    @Option(name: .long, help: "Batches of small gas-phase molecules evaluated as one engine batch: molecules per batch, comma separated.")
+    var molecules: String?
+
+    @Option(name: .long, help: "Benchmark every frame of this extxyz file (each frame its own system).")
+    var structures: String?
+
+    @Option(name: .long, help: "Timed evaluations per system (after one warm-up evaluation).")
     var repeats: Int = 3
+
+    @Flag(name: .long, help: "Skip the extra profiled evaluation per system (no stage breakdown).")
+    var noStages = false
 
     @Option(name: .long, help: "Write the results as JSON to this file.")
     var json: String?
 
+    @Option(name: .long, help: "Write the chosen systems as extxyz to this file (info 'system' names each) and exit without timing.")
+    var saveStructures: String?
+
+    @Flag(name: .shortAndLong, help: "No progress line on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+    }
+
     func run() throws {
-        let (config, weights) = try loadModel()
-        let trained = TrainedModel(config: config, weights: weights, baseline: [:], directory: model ?? "(random)")
-        let (engine, description) = try engineOptions.makeEngine(trained)
-        print("engine: \(description)")
-        print("model: \(model ?? "lorem-jax default hyper-parameters, random weights")")
-        print("atoms   pairs     median ms    min ms       max ms       atoms/s")
-        var rows: [[String: Any]] = []
-        for n in try parseCells() {
-            let s = Self.rocksalt(repetitions: n)
-            _ = try engine.evaluate(s, forces: true)
-            var times: [Double] = []
-            for _ in 0..<repeats {
-                let t0 = Date()
-                _ = try engine.evaluate(s, forces: true)
-                times.append(Date().timeIntervalSince(t0) * 1000)
-            }
-            times.sort()
-            let median = times[times.count / 2]
-            let pairs = try NeighborList.build(positions: s.positions, cell: s.cell, pbc: s.pbc, cutoff: config.cutoff).count
-            print(String(format: "%-7d %-9d %-12.1f %-12.1f %-12.1f %.0f", s.count, pairs, median, times[0], times.last!,
-                         Double(s.count) / (median / 1000)))
-            rows.append(["atoms": s.count, "pairs": pairs, "median_ms": median, "min_ms": times[0], "max_ms": times.last!,
-                         "atoms_per_s": Double(s.count) / (median / 1000)])
+        let systems = try makeSystems()
+        if let saveStructures {
+            try Self.save(systems, to: saveStructures)
+            print("wrote \(systems.reduce(0) { $0 + $1.structures.count }) frame(s) of \(systems.count) system(s) to \(saveStructures)")
+            return
         }
-        if let profiled = try stageBreakdown(engine, largest: try parseCells().max()!) {
-            print("\nstage breakdown (one profiled evaluation of the largest system; the queue is synchronised per stage):")
-            for (stage, t) in profiled {
-                print("  " + stage.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%9.1f ms", t * 1000))
+        let loadAtStart = Self.loadAverage()
+        var rows: [[String: Any]] = []
+        var engines: [String] = []
+        for name in model.isEmpty ? ["default", "random"] : model {
+            let (trained, modelDescription) = try Self.loadModel(name)
+            let (engine, engineDescription) = try engineOptions.makeEngine(trained)
+            engines.append(engineDescription)
+            print("\nmodel: \(modelDescription)\nengine: \(engineDescription)")
+            print(BenchRow.header)
+            var modelRows: [BenchRow] = []
+            for system in systems {
+                let row = try measure(system, engine: engine, model: trained, modelName: name)
+                clearProgress()
+                print(row.formatted)
+                modelRows.append(row)
+                var entry = row.json
+                entry["model"] = name
+                entry["model_description"] = modelDescription
+                entry["engine"] = engineDescription
+                rows.append(entry)
             }
-            rows.append(["stages": Dictionary(uniqueKeysWithValues: profiled.map { ($0.stage, $0.seconds * 1000) })])
+            if let largest = modelRows.max(by: { $0.atoms < $1.atoms }), !largest.stages.isEmpty {
+                print("stage breakdown of \(largest.system) (one profiled evaluation; the queue is synchronised per stage):")
+                for (stage, ms) in largest.stages {
+                    print("  " + stage.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%9.1f ms", ms))
+                }
+            }
         }
         if let json {
-            let doc: [String: Any] = ["engine": description, "model": model ?? "default-random", "system": "rocksalt NaCl",
-                                      "results": rows]
+            let doc: [String: Any] = [
+                "engines": engines, "precision": engineOptions.precision, "long_range": engineOptions.longRange,
+                "repeats": repeats, "machine": Self.machine(), "device_memory": "not tracked (see peak_rss_mib)",
+                "load_average_1min": ["start": loadAtStart, "end": Self.loadAverage()],
+                "results": rows,
+            ]
             try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys])
                 .write(to: URL(fileURLWithPath: json))
         }
     }
 
-    /// Per-stage times of one extra evaluation, for engines that can report them.
-    private func stageBreakdown(_ engine: any LoremEngine, largest n: Int) throws -> [(stage: String, seconds: Double)]? {
-        guard let profiled = engine as? StageProfiling else { return nil }
-        profiled.profiling = true
-        defer { profiled.profiling = false }
-        _ = try engine.evaluate(Self.rocksalt(repetitions: n), forces: true)
-        return profiled.lastStageTimes
-    }
+    // MARK: measuring
 
-    private func loadModel() throws -> (LoremConfig, LoremWeights) {
-        if let model {
-            let t = try TrainedModel.load(path: model)
-            return (t.config, t.weights)
+    private func measure(_ system: BenchSystem, engine: any LoremEngine, model: TrainedModel, modelName: String) throws -> BenchRow {
+        let baseline = try Self.baselineEnergies(system, model: model)
+        progress(system, "warm-up")
+        var results = try Self.evaluate(engine, system)
+        var times: [Double] = []
+        for r in 0..<repeats {
+            progress(system, "evaluation \(r + 1)/\(repeats)")
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            results = try Self.evaluate(engine, system)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
-        let c = LoremConfig()
-        return (c, LoremWeights.random(config: c, seed: 1))
+        var stages: [(String, Double)] = []
+        if !noStages, let profiled = engine as? StageProfiling {
+            progress(system, "profiled evaluation")
+            profiled.profiling = true
+            defer { profiled.profiling = false }
+            _ = try Self.evaluate(engine, system)
+            stages = profiled.lastStageTimes.map { ($0.stage, $0.seconds * 1000) }
+        }
+        progress(system, "neighbour list and k-vectors for the table")
+        let (pairs, kVectors) = try counts(system, config: model.config)
+        var row = BenchRow(system: system.name, kind: system.kind, structures: system.structures.count, atoms: system.atoms,
+                           periodic: system.periodic, pairs: pairs, kVectors: kVectors, times: times,
+                           peakRSSMiB: Self.peakRSSMiB(), stages: stages)
+        if system.kind == "file" {
+            row.energies = zip(results, baseline).map { $0.energy + $1 }
+            row.modelEnergies = results.map(\.energy)
+            row.forces = results.map { ($0.forces ?? []).map { [$0.x, $0.y, $0.z] } }
+        }
+        return row
     }
 
-    private func parseCells() throws -> [Int] {
-        let values = cells.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard !values.isEmpty, values.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--cells wants positive integers, e.g. 2,3,4") }
+    static func evaluate(_ engine: any LoremEngine, _ system: BenchSystem) throws -> [EngineResult] {
+        system.structures.count == 1
+            ? [try engine.evaluate(system.structures[0], forces: true)]
+            : try engine.evaluate(batch: system.structures, forces: true)
+    }
+
+    /// Pairs of the model's neighbour list (r < cutoff, both directions) and exact-Ewald k-vectors
+    /// (half space, as evaluated), summed over the system's structures.
+    private func counts(_ system: BenchSystem, config: LoremConfig) throws -> (pairs: Int, kVectors: Int?) {
+        var pairs = 0, kVectors = 0
+        for s in system.structures {
+            let list = try NeighborList.build(positions: s.positions, cell: s.cell, pbc: s.pbc, cutoff: config.cutoff)
+            pairs += list.count
+            if config.longRange, s.periodicDimensions > 0, engineOptions.longRange == "ewald" {
+                kVectors += try EwaldSummation(positions: s.positions, cell: s.cell, pbc: s.pbc, cutoff: config.cutoff,
+                                               pairs: list).kVectorCount
+            }
+        }
+        let hasK = config.longRange && system.periodic && engineOptions.longRange == "ewald"
+        return (pairs, hasK ? kVectors : nil)
+    }
+
+    /// The elemental baseline of each structure (0 when the model has none, as random models).
+    static func baselineEnergies(_ system: BenchSystem, model: TrainedModel) throws -> [Double] {
+        try system.structures.map { s in
+            guard !model.baseline.isEmpty else { return 0 }
+            return try s.numbers.reduce(0.0) { sum, z in
+                guard let e = model.baseline[z] else {
+                    throw ValidationError("\(system.name): element \(Elements.symbol(for: z) ?? "Z=\(z)") is not in the model's baseline (the model knows \(model.knownElements))")
+                }
+                return sum + e
+            }
+        }
+    }
+
+    // MARK: systems and models
+
+    func makeSystems() throws -> [BenchSystem] {
+        let none = [cells, water, waterClusters, molecules, structures].allSatisfy { $0 == nil }
+        var systems: [BenchSystem] = []
+        for n in try Self.list(cells ?? (none ? "2,3,4" : ""), option: "--cells") {
+            systems.append(BenchSystem(kind: "rocksalt", name: "NaCl rocksalt \(n)x\(n)x\(n)",
+                                       structures: [BenchSystems.rocksalt(repetitions: n)]))
+        }
+        for n in try Self.list(water ?? (none ? "64,512" : ""), option: "--water") {
+            systems.append(BenchSystem(kind: "water", name: "water box \(n) molecules",
+                                       structures: [BenchSystems.waterBox(molecules: n)]))
+        }
+        for n in try Self.list(waterClusters ?? (none ? "36" : ""), option: "--water-clusters") {
+            systems.append(BenchSystem(kind: "water-cluster", name: "water cluster \(n) molecules",
+                                       structures: [BenchSystems.waterCluster(molecules: n)]))
+        }
+        for n in try Self.list(molecules ?? (none ? "64" : ""), option: "--molecules") {
+            systems.append(BenchSystem(kind: "molecules", name: "batch of \(n) small molecules",
+                                       structures: BenchSystems.moleculeBatch(count: n)))
+        }
+        if let structures {
+            for (k, s) in try ExtXYZ.read(path: structures).enumerated() {
+                let name: String
+                if case .string(let given)? = s.info(named: "system") { name = given } else { name = "\(structures)[\(k)]" }
+                systems.append(BenchSystem(kind: "file", name: name, structures: [s]))
+            }
+        }
+        guard !systems.isEmpty else { throw ValidationError("no systems to benchmark") }
+        return systems
+    }
+
+    static func list(_ text: String, option: String) throws -> [Int] {
+        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = parts.compactMap { Int($0) }
+        guard values.count == parts.count, values.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("\(option) wants positive integers separated by commas, got '\(text)'")
+        }
         return values
     }
 
-    /// n×n×n conventional rocksalt cells (a = 5.64 Å), every atom displaced by a fixed pattern so
-    /// no symmetry makes work vanish.
-    static func rocksalt(repetitions n: Int) -> Structure {
-        let a = 5.64
-        let basis: [(SIMD3<Double>, Int)] = [
-            (SIMD3(0, 0, 0), 11), (SIMD3(0.5, 0.5, 0), 11), (SIMD3(0.5, 0, 0.5), 11), (SIMD3(0, 0.5, 0.5), 11),
-            (SIMD3(0.5, 0, 0), 17), (SIMD3(0, 0.5, 0), 17), (SIMD3(0, 0, 0.5), 17), (SIMD3(0.5, 0.5, 0.5), 17),
+    /// 'default', 'random' or a checkpoint path, with a description for the table.
+    static func loadModel(_ name: String) throws -> (TrainedModel, String) {
+        switch name {
+        case "default":
+            return (try DefaultModel.load(), DefaultModel.name)
+        case "random":
+            let c = LoremConfig()
+            return (TrainedModel(config: c, weights: LoremWeights.random(config: c, seed: 1), baseline: [:], directory: "(random)"),
+                    "lorem-jax default hyper-parameters (cutoff 5, max_degree 6, 128 features, 32 radial), random weights")
+        default:
+            return (try TrainedModel.load(path: name), name)
+        }
+    }
+
+    /// The systems as extxyz frames; info `system` names each, `batch_index` numbers batch members.
+    static func save(_ systems: [BenchSystem], to path: String) throws {
+        var frames: [Structure] = []
+        for system in systems {
+            for (k, structure) in system.structures.enumerated() {
+                var s = structure
+                s.setInfo(key: "system", value: .string(system.name))
+                if system.structures.count > 1 { s.setInfo(key: "batch_index", value: .int(k)) }
+                frames.append(s)
+            }
+        }
+        try ExtXYZ.write(frames, to: path)
+    }
+
+    // MARK: environment
+
+    /// Peak resident set size of this process so far, in MiB (getrusage; Linux reports KiB).
+    static func peakRSSMiB() -> Double {
+        var usage = rusage()
+        #if os(Linux)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_maxrss) / 1024
+        #else
+        getrusage(RUSAGE_SELF, &usage)
+        return Double(usage.ru_maxrss) / (1024 * 1024)
+        #endif
+    }
+
+    /// The 1-minute load average (other work on the machine skews the timings).
+    static func loadAverage() -> Double {
+        var load = [0.0, 0.0, 0.0]
+        return getloadavg(&load, 3) > 0 ? load[0] : -1
+    }
+
+    static func machine() -> [String: Any] {
+        var info: [String: Any] = ["cores": ProcessInfo.processInfo.activeProcessorCount,
+                                   "memory_gib": Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824,
+                                   "os": ProcessInfo.processInfo.operatingSystemVersionString]
+        if let cpu = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+           let line = cpu.split(separator: "\n").first(where: { $0.hasPrefix("model name") }),
+           let value = line.split(separator: ":", maxSplits: 1).last {
+            info["cpu"] = value.trimmingCharacters(in: .whitespaces)
+        }
+        return info
+    }
+
+    private func progress(_ system: BenchSystem, _ what: String) {
+        guard !quiet else { return }
+        let line = "\(system.name) (\(system.atoms) atoms): \(what)"
+        FileHandle.standardError.write("\r\(line.padding(toLength: 78, withPad: " ", startingAt: 0))".data(using: .utf8)!)
+    }
+
+    private func clearProgress() {
+        guard !quiet else { return }
+        FileHandle.standardError.write("\r\(String(repeating: " ", count: 78))\r".data(using: .utf8)!)
+    }
+}
+
+/// One line of the bench table.
+struct BenchRow {
+    let system: String, kind: String
+    let structures: Int, atoms: Int
+    let periodic: Bool
+    let pairs: Int
+    let kVectors: Int?
+    /// Wall times of the timed evaluations, ms.
+    let times: [Double]
+    let peakRSSMiB: Double
+    /// Stage → ms of the profiled evaluation.
+    let stages: [(String, Double)]
+    var energies: [Double]? = nil
+    var modelEnergies: [Double]? = nil
+    var forces: [[[Double]]]? = nil
+
+    var sorted: [Double] { times.sorted() }
+    var median: Double {
+        let s = sorted
+        return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
+    }
+    var atomsPerSecond: Double { Double(atoms) / (median / 1000) }
+    var microsecondsPerAtom: Double { median * 1000 / Double(atoms) }
+
+    static let header = "system                              atoms    pairs      k-vec   median ms    min ms     max ms     atoms/s    µs/atom  peak RSS MiB"
+
+    var formatted: String {
+        let k = kVectors.map(String.init) ?? "-"
+        return system.padding(toLength: 34, withPad: " ", startingAt: 0)
+            + String(format: " %7d  %9d  ", atoms, pairs) + String(repeating: " ", count: max(0, 7 - k.count)) + k
+            + String(format: "  %10.1f  %9.1f  %9.1f  %10.0f  %9.1f  %8.0f", median, sorted.first!, sorted.last!,
+                     atomsPerSecond, microsecondsPerAtom, peakRSSMiB)
+    }
+
+    var json: [String: Any] {
+        var d: [String: Any] = [
+            "system": system, "kind": kind, "structures": structures, "atoms": atoms, "periodic": periodic, "pairs": pairs,
+            "median_ms": median, "min_ms": sorted.first!, "max_ms": sorted.last!, "times_ms": times,
+            "atoms_per_s": atomsPerSecond, "us_per_atom": microsecondsPerAtom, "peak_rss_mib": peakRSSMiB,
         ]
-        var rng = SplitMix64(seed: 7)
-        var positions: [SIMD3<Double>] = [], numbers: [Int] = []
-        for i in 0..<n { for j in 0..<n { for k in 0..<n { for (b, z) in basis {
-            let shift = SIMD3(rng.normal(), rng.normal(), rng.normal()) * 0.05
-            positions.append(a * (SIMD3(Double(i), Double(j), Double(k)) + b) + shift)
-            numbers.append(z)
-        } } } }
-        let L = a * Double(n)
-        return Structure(numbers: numbers, positions: positions,
-                         cell: [SIMD3(L, 0, 0), SIMD3(0, L, 0), SIMD3(0, 0, L)], pbc: [true, true, true])
+        if let kVectors { d["k_vectors"] = kVectors }
+        if !stages.isEmpty { d["stages"] = stages.map { ["stage": $0.0, "ms": $0.1] as [String: Any] } }
+        if let energies { d["energies"] = energies }
+        if let modelEnergies { d["model_energies"] = modelEnergies }
+        if let forces { d["forces"] = forces }
+        return d
     }
 }

@@ -1,28 +1,140 @@
 import Foundation
 import XCTest
+import LoremIO
 @testable import lorem_gpu
 
-/// `bench` on a tiny system: it runs, writes its JSON with the numbers it printed, and its
-/// rocksalt builder makes n³·8 atoms with the NaCl composition.
+/// `bench`: its system builders (rocksalt, water boxes and clusters, small-molecule batches), its
+/// JSON with the numbers it printed, --structures with the energies and forces of the last
+/// evaluation, --save-structures, and the built-in models.
 final class BenchCommandTests: XCTestCase {
+    var dir: URL!
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    func runBench(_ args: [String]) throws -> [String: Any] {
+        let json = dir.appendingPathComponent("bench.json")
+        let command = try Bench.parseAsRoot(args + ["-q", "--json", json.path]) as! Bench
+        try command.run()
+        return try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any]
+    }
+
     func testRocksaltBuilder() {
-        let s = Bench.rocksalt(repetitions: 2)
+        let s = BenchSystems.rocksalt(repetitions: 2)
         XCTAssertEqual(s.count, 64)
         XCTAssertEqual(s.numbers.filter { $0 == 11 }.count, 32)
         XCTAssertEqual(s.periodicDimensions, 3)
     }
 
+    /// Liquid density, rigid molecules, no two molecules closer than a hydrogen bond allows.
+    func testWaterBox() {
+        for n in [64, 100] {
+            let s = BenchSystems.waterBox(molecules: n)
+            XCTAssertEqual(s.count, 3 * n)
+            XCTAssertEqual(s.numbers.filter { $0 == 8 }.count, n)
+            let L = s.cell[0].x
+            let density = Double(n) * 18.015 / 6.02214076e23 / (L * L * L * 1e-24)
+            XCTAssertEqual(density, 0.997, accuracy: 1e-6)
+            var closest = Double.infinity
+            for i in 0..<s.count {
+                for j in (i + 1)..<s.count {
+                    var d = s.positions[i] - s.positions[j]
+                    d -= L * (d / L).rounded(.toNearestOrEven)
+                    let r = (d * d).sum().squareRoot()
+                    if i / 3 == j / 3 {
+                        if s.numbers[i] == 8 { XCTAssertEqual(r, 0.9572, accuracy: 1e-9) }
+                    } else {
+                        closest = min(closest, r)
+                    }
+                }
+            }
+            XCTAssertGreaterThan(closest, 1.4, "molecules overlap in the \(n)-molecule box")
+        }
+    }
+
+    func testWaterClusterAndMoleculeBatch() {
+        let cluster = BenchSystems.waterCluster(molecules: 36)
+        XCTAssertEqual(cluster.count, 108)
+        XCTAssertEqual(cluster.periodicDimensions, 0)
+        let batch = BenchSystems.moleculeBatch(count: 20)
+        XCTAssertEqual(batch.count, 20)
+        XCTAssertTrue(batch.allSatisfy { $0.periodicDimensions == 0 && $0.count >= 2 })
+        XCTAssertTrue(Set(batch.flatMap(\.numbers)).isSubset(of: [1, 6, 8, 11, 17]))
+        XCTAssertEqual(BenchSystems.moleculeBatch(count: 20), batch, "deterministic")
+    }
+
     func testBenchWritesJSON() throws {
-        let json = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString).json")
-        defer { try? FileManager.default.removeItem(at: json) }
-        var command = try Bench.parseAsRoot(["--model", PredictCommandTests.model, "--cells", "1", "--repeats", "1",
-                                             "--json", json.path]) as! Bench
-        try command.run()
-        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as! [String: Any]
+        let doc = try runBench(["--model", PredictCommandTests.model, "--cells", "1", "--repeats", "1"])
         let results = doc["results"] as! [[String: Any]]
+        XCTAssertEqual(results.count, 1)
         XCTAssertEqual(results.first?["atoms"] as? Int, 8)
         XCTAssertGreaterThan((results.first?["pairs"] as? Int) ?? 0, 0)
+        XCTAssertGreaterThan((results.first?["k_vectors"] as? Int) ?? 0, 0)
         XCTAssertGreaterThan((results.first?["median_ms"] as? Double) ?? 0, 0)
-        XCTAssertNotNil(results.last?["stages"], "the OpenCL engine reports a stage breakdown")
+        XCTAssertGreaterThan((results.first?["peak_rss_mib"] as? Double) ?? 0, 1)
+        XCTAssertNotNil(results.first?["stages"], "the OpenCL engine reports a stage breakdown")
+        XCTAssertNotNil((doc["machine"] as? [String: Any])?["cores"])
+    }
+
+    /// Water boxes, clusters and molecule batches run; a batch counts all its molecules' atoms.
+    func testBenchSystems() throws {
+        let doc = try runBench(["--model", PredictCommandTests.model, "--device", "reference", "--water", "8",
+                                "--water-clusters", "4", "--molecules", "5", "--repeats", "1"])
+        let results = doc["results"] as! [[String: Any]]
+        XCTAssertEqual(results.map { $0["kind"] as? String }, ["water", "water-cluster", "molecules"])
+        XCTAssertEqual(results.map { $0["atoms"] as? Int }, [24, 12, BenchSystems.moleculeBatch(count: 5).reduce(0) { $0 + $1.count }])
+        XCTAssertEqual(results[2]["structures"] as? Int, 5)
+        XCTAssertNil(results[1]["k_vectors"], "no k-vectors for a molecule")
+    }
+
+    /// --save-structures writes the systems; --structures benchmarks them and reports the energy
+    /// (baseline included, as predict writes it) and forces of the last evaluation.
+    func testSaveAndBenchStructures() throws {
+        let xyz = dir.appendingPathComponent("systems.xyz").path
+        let save = try Bench.parseAsRoot(["--cells", "1", "--water-clusters", "3", "--save-structures", xyz]) as! Bench
+        try save.run()
+        let frames = try ExtXYZ.read(path: xyz)
+        XCTAssertEqual(frames.map(\.count), [8, 9])
+        XCTAssertEqual(frames[0].info(named: "system"), .string("NaCl rocksalt 1x1x1"))
+
+        let doc = try runBench(["--model", PredictCommandTests.model, "--device", "reference", "--structures", xyz,
+                                "--repeats", "2", "--no-stages"])
+        let results = doc["results"] as! [[String: Any]]
+        XCTAssertEqual(results.map { $0["system"] as? String }, ["NaCl rocksalt 1x1x1", "water cluster 3 molecules"])
+        let out = dir.appendingPathComponent("predicted.xyz").path
+        let predict = try Predict.parseAsRoot(["--model", PredictCommandTests.model, "--device", "reference", "-q", xyz,
+                                               "-o", out]) as! Predict
+        try predict.run()
+        for (row, frame) in zip(results, try ExtXYZ.read(path: out)) {
+            XCTAssertNil(row["stages"])
+            XCTAssertEqual((row["times_ms"] as? [Double])?.count, 2)
+            let energy = (row["energies"] as! [Double])[0]
+            XCTAssertEqual(energy, frame.info(named: "energy")!.asDouble!, accuracy: 1e-9)
+            let forces = (row["forces"] as! [[[Double]]])[0]
+            XCTAssertEqual(forces.count, frame.count)
+            for (f, g) in zip(forces, frame.realColumn(named: "forces")!) {
+                for a in 0..<3 { XCTAssertEqual(f[a], g[a], accuracy: 1e-9) }
+            }
+        }
+    }
+
+    /// Without --model: the built-in default model, then lorem-jax's default hyper-parameters with
+    /// random weights.
+    func testDefaultModels() throws {
+        let doc = try runBench(["--device", "reference", "--cells", "1", "--repeats", "1", "--no-stages"])
+        let results = doc["results"] as! [[String: Any]]
+        XCTAssertEqual(results.map { $0["model"] as? String }, ["default", "random"])
+    }
+
+    func testBadSizes() {
+        XCTAssertThrowsError(try Bench.parseAsRoot(["--repeats", "0"]))
+        var command = try! Bench.parseAsRoot(["--water", "0"]) as! Bench
+        XCTAssertThrowsError(try command.run())
+        command = try! Bench.parseAsRoot(["--cells", "2,x"]) as! Bench
+        XCTAssertThrowsError(try command.run())
     }
 }
