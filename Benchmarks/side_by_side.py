@@ -175,6 +175,8 @@ def run_gpu(binary, checkpoint, xyz, repeats, out, device=None):
         "peak_rss_mib": row["peak_rss_mib"],
         "pairs": row["pairs"],
         "k_vectors": row.get("k_vectors"),
+        "mesh_points": row.get("mesh_points"),
+        "peak_device_mib": row.get("peak_device_mib"),
         "stages": row.get("stages", []),
         "energy": row["energies"][0],
         "forces": row["forces"][0],
@@ -306,7 +308,7 @@ def main():
             jax_res = run_jax(ckpt, files[s], reps, work / "jax.json")
             load["after_lorem_jax"] = os.getloadavg()[0]
             row = {"model": label, "checkpoint": str(ckpt), "system": name, "key": s, "atoms": n, "periodic": periodic,
-                   "pairs": gpu["pairs"], "k_vectors": gpu["k_vectors"], "lorem_gpu_f32": gpu, "lorem_jax": jax_res,
+                   "pairs": gpu["pairs"], "k_vectors": gpu["k_vectors"], "mesh_points": gpu["mesh_points"], "lorem_gpu_f32": gpu, "lorem_jax": jax_res,
                    "ratio_f32": jax_res["median_ms"] / gpu["median_ms"],
                    "agreement_f32": agreement(gpu, jax_res, n),
                    "load_average_1min": load}

@@ -6,7 +6,7 @@ import LoremReference
 /// The OpenCL engine: the model's stages on one device in precision T (Float by default, Double
 /// for `--precision f64` where the device has cl_khr_fp64), with the same hand-written reverse
 /// pass as the reference, stage for stage.
-public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling {
+public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceMemoryReporting {
     public let config: LoremConfig
     public let device: CLDevice
     private let kernels: DeviceKernels<T>
@@ -41,6 +41,8 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling {
             try DeviceLongRange(weights: $0, config: config, method: longRange, context: context)
         }
     }
+
+    public var deviceMemory: CLMemoryLedger { kernels.context.memory }
 
     public func evaluate(_ s: Structure, forces wantForces: Bool) throws -> EngineResult {
         try evaluate(batch: [s], forces: wantForces)[0]
