@@ -94,25 +94,52 @@ __kernel void edge_basis(__global const real *w, __global const real *Y, __globa
     G[((size_t)p * slots + a) * s + f] = w[(size_t)p * (L + 1) * s + slot_degree(a) * s + f] * Y[(size_t)p * slots + a];
 }
 
+// A[i,a,f] = Σ_{p→i} w[p, deg a·s+f]·Y[p,a]: the edge basis summed over each center's pairs
+// (segment_sum of edge_basis) without storing G [P, slots, s]; the same products added in the
+// same order (CSR of the centers). global = (s, slots, N).
+__kernel void edge_basis_segment_sum(__global const real *w, __global const real *Y,
+                                     __global const int *offsets, __global const int *members,
+                                     __global real *A, const int N, const int L, const int s) {
+    const int f = get_global_id(0), a = get_global_id(1), i = get_global_id(2);
+    const int slots = (L + 1) * (L + 1);
+    if (f >= s || a >= slots || i >= N) return;
+    const int column = slot_degree(a) * s + f;
+    real acc = 0;
+    for (int q = offsets[i]; q < offsets[i + 1]; q++) {
+        const int p = members[q];
+        acc += w[(size_t)p * (L + 1) * s + column] * Y[(size_t)p * slots + a];
+    }
+    A[((size_t)i * slots + a) * s + f] = acc;
+}
+
+// Ḡ's row of pair p: p itself, or gRow[p] when the cotangent is an atom's row gathered to its
+// pairs (the backward of edge_basis_segment_sum reads Ā[c(p)] directly, no [P, slots, s] copy).
+inline size_t cotangent_row(__global const int *gRow, const int hasRow, const int p) {
+    return hasRow ? (size_t)gRow[p] : (size_t)p;
+}
+
 // w̄[p, l·s+f] = Σ_{deg a=l} Ḡ[p,a,f]·Y[p,a]; global = (s, L+1, P).
-__kernel void edge_basis_backward_weights(__global const real *gBar, __global const real *Y,
-                                          __global real *wBar, const int P, const int L, const int s) {
+__kernel void edge_basis_backward_weights(__global const real *gBar, __global const int *gRow, const int hasRow,
+                                          __global const real *Y, __global real *wBar, const int P, const int L,
+                                          const int s) {
     const int f = get_global_id(0), l = get_global_id(1), p = get_global_id(2);
     if (f >= s || l > L || p >= P) return;
     const int slots = (L + 1) * (L + 1);
+    const size_t g = cotangent_row(gRow, hasRow, p);
     real acc = 0;
     for (int a = l * l; a < (l + 1) * (l + 1); a++)
-        acc += gBar[((size_t)p * slots + a) * s + f] * Y[(size_t)p * slots + a];
+        acc += gBar[(g * slots + a) * s + f] * Y[(size_t)p * slots + a];
     wBar[(size_t)p * (L + 1) * s + l * s + f] = acc;
 }
 
 // Ȳ[p,a] = Σ_f Ḡ[p,a,f]·w[p, deg a·s+f]; global = (slots, P).
-__kernel void edge_basis_backward_harmonics(__global const real *gBar, __global const real *w,
-                                            __global real *yBar, const int P, const int L, const int s) {
+__kernel void edge_basis_backward_harmonics(__global const real *gBar, __global const int *gRow, const int hasRow,
+                                            __global const real *w, __global real *yBar, const int P, const int L,
+                                            const int s) {
     const int a = get_global_id(0), p = get_global_id(1);
     const int slots = (L + 1) * (L + 1);
     if (a >= slots || p >= P) return;
-    __global const real *gr = gBar + ((size_t)p * slots + a) * s;
+    __global const real *gr = gBar + (cotangent_row(gRow, hasRow, p) * slots + a) * s;
     __global const real *wr = w + (size_t)p * (L + 1) * s + slot_degree(a) * s;
     real acc = 0;
     for (int f = 0; f < s; f++) acc += gr[f] * wr[f];

@@ -11,7 +11,7 @@ import LoremModel
 public final class PairKernels<T: CLReal> {
     public let context: CLContext
     private let segmentSum, gather, copyColumns, contract, contractRadialBar, contractCoefBar: CLKernel
-    private let edgeBasis, edgeBasisWeightsBar, edgeBasisHarmonicsBar, add: CLKernel
+    private let edgeBasis, edgeBasisSum, edgeBasisWeightsBar, edgeBasisHarmonicsBar, add: CLKernel
 
     public init(context: CLContext) throws {
         self.context = context
@@ -23,6 +23,7 @@ public final class PairKernels<T: CLReal> {
         contractRadialBar = try program.kernel("contract_radial_backward_radial")
         contractCoefBar = try program.kernel("contract_radial_backward_coefficients")
         edgeBasis = try program.kernel("edge_basis")
+        edgeBasisSum = try program.kernel("edge_basis_segment_sum")
         edgeBasisWeightsBar = try program.kernel("edge_basis_backward_weights")
         edgeBasisHarmonicsBar = try program.kernel("edge_basis_backward_harmonics")
         add = try program.kernel("add")
@@ -148,20 +149,43 @@ public final class PairKernels<T: CLReal> {
         return G
     }
 
-    /// (w̄, Ȳ) of `edgeBasis`.
+    /// A [N, slots, s] = segmentSum(edgeBasis(w, Y), centers) without the [P, slots, s]
+    /// intermediate (LOREM_MATH.md §7.2 step 5: A_i = Σ_{p→i} G_p).
+    public func edgeBasisSum(_ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, centers: CLRowMap, maxDegree L: Int, features s: Int)
+        throws -> CLBuffer<T>
+    {
+        let slots = (L + 1) * (L + 1), pairs = centers.rows
+        try w.require(pairs, (L + 1) * s, "edge basis weights")
+        try Y.require(pairs, slots, "edge basis harmonics")
+        let A = try CLBuffer<T>(context, shape: [centers.sources, slots, s], name: "summed edge basis")
+        guard centers.sources > 0, s > 0 else { return A }
+        try edgeBasisSum.launch(global: [s, slots, centers.sources], w, Y, centers.offsets, centers.members, A,
+                                Int32(centers.sources), Int32(L), Int32(s))
+        return A
+    }
+
+    /// (w̄, Ȳ) of `edgeBasis`, or with `centers` of `edgeBasisSum` (Ḡ[p] = Ā[c(p)], read in place).
     public func edgeBasisBackward(_ gBar: CLBuffer<T>, _ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, pairs: Int,
-                                  maxDegree L: Int, features s: Int) throws -> (wBar: CLBuffer<T>, yBar: CLBuffer<T>) {
+                                  maxDegree L: Int, features s: Int, centers: CLRowMap? = nil)
+        throws -> (wBar: CLBuffer<T>, yBar: CLBuffer<T>)
+    {
         let slots = (L + 1) * (L + 1)
-        try gBar.require(pairs * slots, s, "edge basis backward input")
+        if let centers {
+            precondition(centers.rows == pairs, "edge basis backward: the centers map must cover the pairs")
+            try gBar.require(centers.sources * slots, s, "edge basis backward input")
+        } else {
+            try gBar.require(pairs * slots, s, "edge basis backward input")
+        }
+        let row: any CLKernelArgument = centers?.index ?? CLNullBuffer(), hasRow = Int32(centers == nil ? 0 : 1)
         try w.require(pairs, (L + 1) * s, "edge basis weights")
         try Y.require(pairs, slots, "edge basis harmonics")
         let wBar = try CLBuffer<T>(context, shape: [pairs, L + 1, s], name: "edge basis weights cotangent")
         let yBar = try CLBuffer<T>(context, shape: [pairs, slots], name: "edge basis harmonics cotangent")
         guard pairs > 0 else { return (wBar, yBar) }
         if s > 0 {
-            try edgeBasisWeightsBar.launch(global: [s, L + 1, pairs], gBar, Y, wBar, Int32(pairs), Int32(L), Int32(s))
+            try edgeBasisWeightsBar.launch(global: [s, L + 1, pairs], gBar, row, hasRow, Y, wBar, Int32(pairs), Int32(L), Int32(s))
         }
-        try edgeBasisHarmonicsBar.launch(global: [slots, pairs], gBar, w, yBar, Int32(pairs), Int32(L), Int32(s))
+        try edgeBasisHarmonicsBar.launch(global: [slots, pairs], gBar, row, hasRow, w, yBar, Int32(pairs), Int32(L), Int32(s))
         return (wBar, yBar)
     }
 

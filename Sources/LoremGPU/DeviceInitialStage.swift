@@ -42,8 +42,8 @@ struct DeviceInitialStage<T: CLReal> {
         let h1 = try w.scalarUpdate.forward(h0, message, rows: N, k, cache: &scalarCache)
         let coef = try k.dense.dense(e, rows: P, w.coefficients)
         coefficients = coef
-        let G = try k.pairs.edgeBasis(coef, harmonics: g.features.harmonics, pairs: P, maxDegree: L, features: s)
-        let A0 = try k.pairs.segmentSum(G, columns: (L + 1) * (L + 1) * s, g.centers)
+        // A0 = Σ_{p→i} G_p, fused: G [P, (L+1)², s] is the largest pair tensor and is never stored.
+        let A0 = try k.pairs.edgeBasisSum(coef, harmonics: g.features.harmonics, centers: g.centers, maxDegree: L, features: s)
         let (A1, hid) = try k.equivariant.tensorDense(A0, rows: N, w.tensorDense)
         hidden = hid
         sphericalOut = A1
@@ -62,9 +62,8 @@ struct DeviceInitialStage<T: CLReal> {
         let aBar1 = try k.sum(aIn, k.equivariant.normFeaturesBackward(normBar, sphericalOut!, rows: N, maxDegree: L, features: s),
                               count: aIn.count)
         let aBar0 = try k.equivariant.tensorDenseBackward(aBar1, rows: N, w.tensorDense, hidden: hidden!)
-        let gBar = try k.pairs.gather(aBar0, columns: (L + 1) * (L + 1) * s, g.centers)
-        let (coefBar, yBar) = try k.pairs.edgeBasisBackward(gBar, coefficients!, harmonics: g.features.harmonics,
-                                                            pairs: P, maxDegree: L, features: s)
+        let (coefBar, yBar) = try k.pairs.edgeBasisBackward(aBar0, coefficients!, harmonics: g.features.harmonics,
+                                                            pairs: P, maxDegree: L, features: s, centers: g.centers)
         try bar.addHarmonics(yBar, k)
         let (_, messageBar) = try w.scalarUpdate.backward(hBar1, rows: N, k, cache: scalarCache)  // h0: species only
         let eBar = try k.sum(k.pairs.gather(k.dense.denseBackward(messageBar, rows: N, w.scalarMessage), columns: d, g.centers),
