@@ -41,11 +41,28 @@ public final class EwaldOperator<T: CLReal> {
 
     /// ∂B/∂R and the virial of B = Σ V̄·V(q) at fixed charges (§10.2 G2, G3, G6).
     public func geometryGradient(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>) throws -> EwaldGeometryGradient<T> {
+        try backward(charges: q, cotangent: vbar, chargeCotangent: false).gradient
+    }
+
+    /// The whole backward of V = A·q for cotangent V̄: the geometry gradient and q̄ = A·V̄ together.
+    /// With PME the mesh potentials of V̄ that the gradient needs are also q̄'s reciprocal part,
+    /// so q̄ costs one gather instead of another spread and pair of FFTs.
+    public func backward(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>) throws
+        -> (gradient: EwaldGeometryGradient<T>, chargeCotangent: CLBuffer<T>)
+    {
+        let (gradient, qBar) = try backward(charges: q, cotangent: vbar, chargeCotangent: true)
+        return (gradient, qBar!)
+    }
+
+    private func backward(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>, chargeCotangent: Bool) throws
+        -> (gradient: EwaldGeometryGradient<T>, chargeCotangent: CLBuffer<T>?)
+    {
         let explicit = try ewald.geometryGradient(charges: q, cotangent: vbar, geometry)
-        guard let mesh, let pme else { return explicit }
-        let w = try pme.addGradient(charges: q, cotangent: vbar, mesh, to: explicit.positions,
+        let qBar = chargeCotangent ? try ewald.potentials(vbar, geometry) : nil
+        guard let mesh, let pme else { return (explicit, qBar) }
+        let w = try pme.addGradient(charges: q, cotangent: vbar, mesh, to: explicit.positions, cotangentPotentials: qBar,
                                     columnSums: { try ewald.columnSums($0, rows: $1, cols: $2) })
         let virial = (0..<3).map { a in (0..<3).map { b in explicit.virial[a][b] + w[3 * a + b] } }
-        return EwaldGeometryGradient(positions: explicit.positions, virial: virial)
+        return (EwaldGeometryGradient(positions: explicit.positions, virial: virial), qBar)
     }
 }

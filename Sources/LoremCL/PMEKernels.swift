@@ -88,8 +88,10 @@ public final class PMEKernels<T: CLReal> {
 
     /// grad [N, 3] += ∂B/∂R of B = Σ V̄·V^k(q) at fixed charges, and the strain derivative W of B
     /// (row-major 9, float64; §10.2 G6 on the mesh). `columnSums` is `EwaldKernels`' fixed-order
-    /// reduction, shared so both reciprocal methods sum their virial rows the same way.
+    /// reduction, shared so both reciprocal methods sum their virial rows the same way. With
+    /// `cotangentPotentials`, also adds V^k(V̄) to it (q̄'s reciprocal part, from the same φ^V̄).
     func addGradient(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>, _ g: PMEGeometry<T>, to grad: CLBuffer<T>,
+                     cotangentPotentials: CLBuffer<T>? = nil,
                      columnSums: (CLBuffer<T>, Int, Int) throws -> [Double]) throws -> [Double] {
         try q.require(g.atomCount, channels, "PME gradient charges")
         try vbar.require(g.atomCount, channels, "PME gradient cotangent")
@@ -102,6 +104,10 @@ public final class PMEKernels<T: CLReal> {
         let phiQ = try meshPotentials(fq, g), phiV = try meshPotentials(fv, g)
         try gradient.launch(global: [roundUp(g.atomCount, 64)], g.bases, g.weights, g.derivatives, q, vbar, phiQ, phiV,
                             g.meshGradient, Int32(n.x), Int32(n.y), Int32(n.z), Int32(g.order), Int32(g.atomCount), grad)
+        if let cotangentPotentials {
+            try cotangentPotentials.require(g.atomCount, channels, "PME charge cotangent")
+            try gatherPotentials(phiV, g, addingTo: cotangentPotentials)
+        }
         let sums = try columnSums(rows, n.x * n.y, 10)
         var w = Array(sums[0..<9])
         for a in 0..<3 { w[4 * a] -= sums[9] }

@@ -111,25 +111,29 @@ struct DeviceLongRangeStage<T: CLReal> {
         return slice
     }
 
-    /// The explicit long-range geometry gradient (§10.2 G2–G6) of B = Σ V̄·V(q) at fixed
-    /// charges: ∂B/∂R [N] and one virial (row-major 9) per structure.
-    private func geometryGradient(charges q: CLBuffer<T>, cotangent vBar: CLBuffer<T>, _ g: DeviceGeometry<T>)
-        throws -> (gradient: [SIMD3<Double>], virials: [[Double]])
+    /// The backward of V = A·q for cotangent V̄: the explicit long-range geometry gradient
+    /// (§10.2 G2–G6) of B = Σ V̄·V(q) at fixed charges, as ∂B/∂R [N] and one virial (row-major 9)
+    /// per structure, and the charge cotangent q̄ = A·V̄ [N, C] (§10.2 G5).
+    private func backwardEwald(charges q: CLBuffer<T>, cotangent vBar: CLBuffer<T>, _ g: DeviceGeometry<T>)
+        throws -> (gradient: [SIMD3<Double>], virials: [[Double]], qBar: CLBuffer<T>)
     {
         var gradient = [SIMD3<Double>](repeating: .zero, count: g.atoms)
         var virials = [[Double]](repeating: [Double](repeating: 0, count: 9), count: g.structures.count)
+        let qBar = try CLBuffer<T>(parent.context, count: g.atoms * C)
         if let molecules = ewald.molecules {
             let direct = try parent.ewald.geometryGradient(charges: q, cotangent: vBar, molecules)
             gradient = try downloadVectors(direct.positions)  // zero outside the molecules
             for (s, w) in zip(ewald.moleculeStructures, direct.virials) { virials[s] = w.flatMap { $0 } }
+            try parent.ewald.potentials(vBar, molecules, into: qBar)
         }
         for (s, plan) in ewald.periodic {
             let r = g.atomRange(s)
-            let periodic = try plan.geometryGradient(charges: rows(q, r), cotangent: rows(vBar, r))
+            let (periodic, structureQBar) = try plan.backward(charges: rows(q, r), cotangent: rows(vBar, r))
             gradient.replaceSubrange(r, with: try downloadVectors(periodic.positions))
             virials[s] = periodic.virial.flatMap { $0 }
+            try qBar.copy(from: structureQBar, offset: r.lowerBound * C, count: r.count * C)
         }
-        return (gradient, virials)
+        return (gradient, virials, qBar)
     }
 
     mutating func forward(h: CLBuffer<T>, A: CLBuffer<T>, _ g: DeviceGeometry<T>, _ k: DeviceKernels<T>)
@@ -174,8 +178,7 @@ struct DeviceLongRangeStage<T: CLReal> {
         let (phiBar, aBarMix) = try k.equivariant.tensorBackward(uBar, phi!, nodes!, rows: N, w.tensor)
         let vsBar = try k.equivariant.denseBackward(phiBar, rows: N, w.potentialDense)
         let vBar = try k.pairs.concat(v0Bar, columns: 1, vsBar, columns: slr, rows: N)
-        let (gradient, virials) = try geometryGradient(charges: charges!, cotangent: vBar, g)
-        let qBar = try applyEwald(vBar, g)
+        let (gradient, virials, qBar) = try backwardEwald(charges: charges!, cotangent: vBar, g)
         let (q0Bar, qsBar) = try k.pairs.concatBackward(qBar, rows: N, columns: 1, slr)
         let hBar = try k.sum(hBarUpdate, k.dense.mlpBackward(q0Bar, rows: N, w.charges, cache: chargeCache), count: N * d)
         let aBar = try k.sum(aBarMix, k.equivariant.tensorDenseBackward(qsBar, rows: N, w.sphericalCharges, hidden: chargeHidden!),
