@@ -105,7 +105,7 @@ public final class PairKernels<T: CLReal> {
         try radial.require(pairs, K, "radial contraction basis")
         let e = try CLBuffer<T>(context, shape: [pairs, d], name: "radial contraction e")
         guard pairs > 0, d > 0 else { return e }
-        try contract.launch(global: [d, pairs], coef, coefRows ?? CLNullBuffer(), Int32(coefRows == nil ? 0 : 1),
+        try contract.launch(global: [(d + 15) / 16, pairs], coef, coefRows ?? CLNullBuffer(), Int32(coefRows == nil ? 0 : 1),
                             radial, e, Int32(pairs), Int32(K), Int32(d))
         return e
     }

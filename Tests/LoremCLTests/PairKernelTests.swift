@@ -70,7 +70,7 @@ final class PairKernelTests: XCTestCase {
     func checkRadialContraction<T: CLReal>(_ kernels: EquivariantKernels<T>, _ label: String) throws {
         var rng = SeededGenerator(seed: 23)
         let context = kernels.context
-        let (P, K, d) = (29, 7, 10)
+        let (P, K, d) = (29, 7, 37)  // two 16-wide feature blocks and a tail
         let radial = rng.matrix(P, K), eBar = rng.matrix(P, d)
         let radialDevice = try upload(context, radial, as: T.self)
         let eBarDevice = try upload(context, eBar, as: T.self)
