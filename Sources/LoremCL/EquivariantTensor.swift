@@ -103,8 +103,7 @@ extension EquivariantKernels {
         let index: any CLKernelArgument = yRows?.index ?? CLNullBuffer()
         try tensorForward.launch(
             global: [F, t.slots3, rows], x.buffer, Int32(x.stride), Int32(x.offset), y.buffer, Int32(y.stride),
-            Int32(y.offset), index, Int32(yRows == nil ? 0 : 1), t.kernel, t.entries, t.values, t.byOutput.offsets,
-            t.byOutput.ids, z, Int32(rows), Int32(t.slots1), Int32(t.slots2), Int32(t.slots3), Int32(F))
+            Int32(y.offset), index, Int32(yRows == nil ? 0 : 1), t.byOutput.coupled, t.byOutput.slots, t.byOutput.offsets, z, Int32(rows), Int32(t.slots1), Int32(t.slots2), Int32(t.slots3), Int32(F))
     }
 
     func tensorBackward(_ zBar: CLBuffer<T>, _ x: SphericalView<T>, _ y: SphericalView<T>, rows: Int,
@@ -128,7 +127,7 @@ extension EquivariantKernels {
         let index: any CLKernelArgument = yRows?.index ?? CLNullBuffer()
         try tensorBackwardX.launch(
             global: [F, t.slots1, rows], zBar, y.buffer, Int32(y.stride), Int32(y.offset), index,
-            Int32(yRows == nil ? 0 : 1), t.kernel, t.entries, t.values, t.byFirst.offsets, t.byFirst.ids, xBar.buffer,
+            Int32(yRows == nil ? 0 : 1), t.byFirst.coupled, t.byFirst.slots, t.byFirst.offsets, xBar.buffer,
             Int32(xBar.stride), Int32(xBar.offset), n, s1, s2, s3, f)
         // Without a gather each row owns its ȳ row; with one, rows share source atoms.
         let direct = yRows == nil
@@ -136,8 +135,8 @@ extension EquivariantKernels {
                                                                    name: "tensor product y cotangent per pair"),
                                                    stride: F, offset: 0)
         try tensorBackwardY.launch(
-            global: [F, t.slots2, rows], zBar, x.buffer, Int32(x.stride), Int32(x.offset), t.kernel, t.entries,
-            t.values, t.bySecond.offsets, t.bySecond.ids, shares.buffer, Int32(shares.stride), Int32(shares.offset),
+            global: [F, t.slots2, rows], zBar, x.buffer, Int32(x.stride), Int32(x.offset), t.bySecond.coupled,
+            t.bySecond.slots, t.bySecond.offsets, shares.buffer, Int32(shares.stride), Int32(shares.offset),
             n, s1, s2, s3, f)
         if let yRows {
             guard yBar.stride == F && yBar.offset == 0 else {
