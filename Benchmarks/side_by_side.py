@@ -20,6 +20,10 @@ For every model and system, one after the other (never two lorem-jax processes a
    ASE interface (`get_potential_energy`, `get_forces`, elemental baseline included).
 3. Optionally `lorem-gpu bench --device reference` (float64 CPU reference engine).
 
+lorem-gpu runs with `--long-range ewald` (exact Ewald, lorem-jax's definition); for periodic
+systems of 200 atoms or more it also runs with its default `--long-range auto`, which uses PME
+there (an extra column).
+
 The ratio is lorem-jax's median (model call only: neighbour list and batching excluded, which
 favours lorem-jax) over lorem-gpu's median (full evaluation including the neighbour list). The
 CPU-time ratio (user + system CPU seconds per evaluation, all threads, of each process) is less
@@ -54,6 +58,9 @@ SYSTEMS = {
     "water192": ["--water", "64"],
 }
 DEFAULT_SYSTEMS = "nacl64,cluster108,water192,nacl512"
+
+# lorem-gpu's --long-range auto switches from exact Ewald to PME at this many atoms
+PME_THRESHOLD = 200
 
 # float32 agreement: both engines run in float32 with different operation orders
 TOL_ENERGY_REL = 1e-5  # |ΔE| / max(|E|, atoms · 1 eV)
@@ -169,9 +176,9 @@ def run_jax(checkpoint, xyz, repeats, out):
 # lorem-gpu
 
 
-def run_gpu(binary, checkpoint, xyz, repeats, out, device=None):
+def run_gpu(binary, checkpoint, xyz, repeats, out, device=None, long_range="ewald"):
     cmd = [str(binary), "bench", "--model", str(checkpoint), "--structures", str(xyz), "--repeats", str(repeats),
-           "--json", str(out), "-q"]
+           "--json", str(out), "-q", "--long-range", long_range]
     if device:
         cmd += ["--device", device]
     if device == "reference":
@@ -182,6 +189,7 @@ def run_gpu(binary, checkpoint, xyz, repeats, out, device=None):
     return {
         "engine": row["engine"],
         "times_ms": row["times_ms"],
+        "long_range": long_range,
         "median_ms": row["median_ms"],
         "cpu_ms_per_eval": row["cpu_ms_per_eval"],
         "min_ms": row["min_ms"],
@@ -189,6 +197,8 @@ def run_gpu(binary, checkpoint, xyz, repeats, out, device=None):
         "peak_rss_mib": row["peak_rss_mib"],
         "pairs": row["pairs"],
         "k_vectors": row.get("k_vectors"),
+        "mesh_points": row.get("mesh_points"),
+        "peak_device_mib": row.get("peak_device_mib"),
         "stages": row.get("stages", []),
         "energy": row["energies"][0],
         "forces": row["forces"][0],
@@ -333,13 +343,20 @@ def main():
             log(f"[{label}] {name}: lorem-gpu OpenCL f32 again, {args.repeats} repeats")
             gpu = pooled(gpu_before, run_gpu(binary, ckpt, files[s], args.repeats, work / "gpu.json", device="opencl"))
             row = {"model": label, "checkpoint": str(ckpt), "system": name, "key": s, "atoms": n, "periodic": periodic,
-                   "pairs": gpu["pairs"], "k_vectors": gpu["k_vectors"], "lorem_gpu_f32": gpu, "lorem_jax": jax_res,
+                   "pairs": gpu["pairs"], "k_vectors": gpu["k_vectors"], "mesh_points": gpu["mesh_points"], "lorem_gpu_f32": gpu, "lorem_jax": jax_res,
                    "ratio_f32": jax_res["median_ms"] / gpu["median_ms"],
                    "ratio_f32_cpu_time": jax_res["cpu_ms_per_eval"] / gpu["cpu_ms_per_eval"],
                    "agreement_f32": agreement(gpu, jax_res, n),
                    "load_average_1min": load}
             if jax_res["pairs"] != gpu["pairs"]:
                 log(f"  warning: pair counts differ (lorem-jax {jax_res['pairs']}, lorem-gpu {gpu['pairs']})")
+            if periodic and n >= PME_THRESHOLD:
+                log(f"[{label}] {name}: lorem-gpu OpenCL f32 with its default --long-range auto (PME at this size)")
+                auto = run_gpu(binary, ckpt, files[s], args.repeats, work / "gpu.json", device="opencl", long_range="auto")
+                auto.pop("stdout", None)
+                row["lorem_gpu_f32_auto"] = auto
+                row["ratio_f32_auto"] = jax_res["median_ms"] / auto["median_ms"]
+                row["agreement_f32_auto"] = agreement(auto, jax_res, n)
             if not args.no_reference:
                 log(f"[{label}] {name}: lorem-gpu float64 reference")
                 ref = run_gpu(binary, ckpt, files[s], max(1, min(args.repeats, 3)), work / "ref.json", device="reference")
@@ -379,7 +396,9 @@ def main():
 
 def table(doc):
     ref = any("lorem_gpu_reference_f64" in r for r in doc["results"])
+    auto = any("lorem_gpu_f32_auto" in r for r in doc["results"])
     head = ("| model | system | atoms | lorem-jax ms | lorem-gpu f32 ms | ratio | CPU-time ratio |"
+            + (" lorem-gpu f32 PME ms | ratio |" if auto else "")
             + (" reference f64 ms | ratio |" if ref else "")
             + " max abs dE/atom (eV) | max abs dF (eV/Å) | lorem-jax peak RSS | lorem-gpu peak RSS |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
@@ -387,6 +406,9 @@ def table(doc):
         j, g, a = r["lorem_jax"], r["lorem_gpu_f32"], r["agreement_f32"]
         line = (f"| {r['model']} | {r['system']} | {r['atoms']} | {j['median_ms']:.1f} | {g['median_ms']:.1f} | "
                 f"{r['ratio_f32']:.1f}× | {r['ratio_f32_cpu_time']:.1f}× |")
+        if auto:
+            au = r.get("lorem_gpu_f32_auto")
+            line += f" {au['median_ms']:.1f} | {r['ratio_f32_auto']:.1f}× |" if au else " – | – |"
         if ref:
             rf = r.get("lorem_gpu_reference_f64")
             line += f" {rf['median_ms']:.1f} | {r['ratio_reference']:.1f}× |" if rf else " – | – |"

@@ -52,10 +52,11 @@ __kernel void eq_dense_backward(__global const real *yBar, __global const real *
 
 // ---- Tensor (§4.2) --------------------------------------------------------------------------
 //
-// The coupling table arrives as `entries` (4 ints per entry: a, b, c, and the offset of the
-// path's weights W[l1,l2,l3,·] in `w`) and `values` (C[a,b,c]). `offsets`/`ids` group the
-// entry ids by one slot (c for the forward, a for x̄, b for ȳ), in increasing id, so each
-// work-item loops over exactly the entries that touch its output, in table order.
+// The coupling table arrives grouped by one slot (c for the forward, a for x̄, b for ȳ): CSR
+// `offsets`, and per entry, in increasing table order within a group, the slots of the two
+// other operands (`slots`, int2) and W[path, f]·C[a,b,c] for every feature (`coupled`, [·, F],
+// multiplied once at load). Each work-item loops over exactly the entries that touch its
+// output, in table order, with no indirection.
 //
 // y row of row i: yIndex[i] when hasIndex (MessagePass reads the source atom o(p)), else i.
 
@@ -63,9 +64,8 @@ __kernel void eq_dense_backward(__global const real *yBar, __global const real *
 __kernel void tensor_forward(__global const real *x, const int xStride, const int xOffset,
                              __global const real *y, const int yStride, const int yOffset,
                              __global const int *yIndex, const int hasIndex,
-                             __global const real *w, __global const int *entries,
-                             __global const real *values, __global const int *offsets,
-                             __global const int *ids, __global real *z, const int rows,
+                             __global const real *coupled, __global const int2 *slots,
+                             __global const int *offsets, __global real *z, const int rows,
                              const int slots1, const int slots2, const int slots3, const int F) {
     const int f = get_global_id(0), c = get_global_id(1), i = get_global_id(2);
     if (f >= F || c >= slots3 || i >= rows) return;
@@ -74,8 +74,8 @@ __kernel void tensor_forward(__global const real *x, const int xStride, const in
     __global const real *yr = y + iy * slots2 * yStride + yOffset + f;
     real acc = 0;
     for (int q = offsets[c]; q < offsets[c + 1]; q++) {
-        __global const int *e = entries + 4 * ids[q];
-        acc += w[e[3] + f] * values[ids[q]] * xr[e[0] * xStride] * yr[e[1] * yStride];
+        const int2 ab = slots[q];
+        acc += coupled[(size_t)q * F + f] * xr[ab.x * xStride] * yr[ab.y * yStride];
     }
     z[((size_t)i * slots3 + c) * F + f] = acc;
 }
@@ -83,9 +83,8 @@ __kernel void tensor_forward(__global const real *x, const int xStride, const in
 // x̄[i,a,f] = Σ_{entries with a} (W[path,f]·C·z̄[i,c,f])·y[iy,b,f]; global = (F, slots1, rows).
 __kernel void tensor_backward_x(__global const real *zBar, __global const real *y, const int yStride,
                                 const int yOffset, __global const int *yIndex, const int hasIndex,
-                                __global const real *w, __global const int *entries,
-                                __global const real *values, __global const int *offsets,
-                                __global const int *ids, __global real *xBar, const int xStride,
+                                __global const real *coupled, __global const int2 *slots,
+                                __global const int *offsets, __global real *xBar, const int xStride,
                                 const int xOffset, const int rows, const int slots1, const int slots2,
                                 const int slots3, const int F) {
     const int f = get_global_id(0), a = get_global_id(1), i = get_global_id(2);
@@ -95,9 +94,8 @@ __kernel void tensor_backward_x(__global const real *zBar, __global const real *
     __global const real *yr = y + iy * slots2 * yStride + yOffset + f;
     real acc = 0;
     for (int q = offsets[a]; q < offsets[a + 1]; q++) {
-        __global const int *e = entries + 4 * ids[q];
-        const real g = w[e[3] + f] * values[ids[q]] * zr[e[2] * F];
-        acc += g * yr[e[1] * yStride];
+        const int2 bc = slots[q];
+        acc += coupled[(size_t)q * F + f] * zr[bc.y * F] * yr[bc.x * yStride];
     }
     xBar[((size_t)i * slots1 + a) * xStride + xOffset + f] = acc;
 }
@@ -106,9 +104,8 @@ __kernel void tensor_backward_x(__global const real *zBar, __global const real *
 // of `out` (ȳ itself, or a per-pair buffer that the host then reduces per source atom);
 // global = (F, slots2, rows).
 __kernel void tensor_backward_y(__global const real *zBar, __global const real *x, const int xStride,
-                                const int xOffset, __global const real *w, __global const int *entries,
-                                __global const real *values, __global const int *offsets,
-                                __global const int *ids, __global real *out, const int outStride,
+                                const int xOffset, __global const real *coupled, __global const int2 *slots,
+                                __global const int *offsets, __global real *out, const int outStride,
                                 const int outOffset, const int rows, const int slots1, const int slots2,
                                 const int slots3, const int F) {
     const int f = get_global_id(0), b = get_global_id(1), i = get_global_id(2);
@@ -117,9 +114,8 @@ __kernel void tensor_backward_y(__global const real *zBar, __global const real *
     __global const real *xr = x + (size_t)i * slots1 * xStride + xOffset + f;
     real acc = 0;
     for (int q = offsets[b]; q < offsets[b + 1]; q++) {
-        __global const int *e = entries + 4 * ids[q];
-        const real g = w[e[3] + f] * values[ids[q]] * zr[e[2] * F];
-        acc += g * xr[e[0] * xStride];
+        const int2 ac = slots[q];
+        acc += coupled[(size_t)q * F + f] * zr[ac.y * F] * xr[ac.x * xStride];
     }
     out[((size_t)i * slots2 + b) * outStride + outOffset + f] = acc;
 }

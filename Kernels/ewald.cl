@@ -182,16 +182,23 @@ __kernel void ewald_potentials(__global const real *pos, __global const real *q,
     }
 }
 
-// Molecules (pbc all false, §8.3): V_i = ½ Σ_{j≠i} q_j / |R_j − R_i|, no cutoff. One work-item
-// per atom, j in increasing order.
+// Molecules (pbc all false, §8.3), every molecule of a batch in one launch:
+//   V_i = ½ Σ_{j≠i} q_j / |R_j − R_i|,  j over the atoms of i's own structure, no cutoff.
+// One work-item per molecule atom t: i = atoms[t] is its batch row and range[t] = [start, end)
+// its structure's rows, summed in increasing j. Only the rows of listed atoms are written, so
+// periodic structures of the same batch can fill theirs (EwaldMolecules). The charge cotangent
+// is the same operator (§10.2 G5).
 __kernel void ewald_direct_potentials(__global const real *pos, __global const real *q,
-                                      const int N, __global real *v) {
-    const int i = get_global_id(0);
-    if (i >= N) return;
+                                      __global const int *atoms, __global const int2 *range,
+                                      const int count, __global real *v) {
+    const int t = get_global_id(0);
+    if (t >= count) return;
+    const int i = atoms[t];
+    const int2 js = range[t];
     const real3 ri = load3(pos, i);
     real acc[NC];
     for (int ch = 0; ch < NC; ch++) acc[ch] = 0;
-    for (int j = 0; j < N; j++) {
+    for (int j = js.x; j < js.y; j++) {
         if (j == i) continue;
         const real inv = (real)0.5 / length(load3(pos, j) - ri);
         __global const real *qj = q + j * NC;
@@ -327,19 +334,24 @@ __kernel void ewald_kspace_virial(__global const real4 *kvec, __global const rea
         for (int b = 0; b < 3; b++) w[3 * a + b] = strain * kk[a] * kk[b] - (a == b ? e : 0);
 }
 
-// G3 for molecules: B = ½ Σ_{i≠j} V̄_i q_j / r_ij. Pair (i, j) with d = R_j − R_i has
-// ḡ = −½ (Σ_ch V̄_i q_j + V̄_j q_i) d / r³, so ∂B/∂R_i = −Σ_{j≠i} ḡ; the pair's virial d⊗ḡ is
-// symmetric in i ↔ j, so each atom takes half. Overwrites grad [N, 3] and virial [N, 9].
+// G3 for molecules, batched like ewald_direct_potentials: B = ½ Σ_{i≠j} V̄_i q_j / r_ij within each
+// structure. Pair (i, j) with d = R_j − R_i has ḡ = −½ (Σ_ch V̄_i q_j + V̄_j q_i) d / r³, so
+// ∂B/∂R_i = −Σ_{j≠i} ḡ; the pair's virial d⊗ḡ is symmetric in i ↔ j, so each atom takes half.
+// Summed over a structure's rows (by the host) that is Σ_i R_i⊗∂B/∂R_i, in the pair form, which
+// is translation invariant. Writes rows i = atoms[t] of grad [N, 3] and virial [N, 9].
 __kernel void ewald_direct_gradient(__global const real *pos, __global const real *q,
-                                    __global const real *vbar, const int N,
+                                    __global const real *vbar, __global const int *atoms,
+                                    __global const int2 *range, const int count,
                                     __global real *grad, __global real *virial) {
-    const int i = get_global_id(0);
-    if (i >= N) return;
+    const int t = get_global_id(0);
+    if (t >= count) return;
+    const int i = atoms[t];
+    const int2 js = range[t];
     const real3 ri = load3(pos, i);
     __global const real *qi = q + i * NC;
     __global const real *vi = vbar + i * NC;
     real3 acc = (real3)(0), w0 = (real3)(0), w1 = (real3)(0), w2 = (real3)(0);
-    for (int j = 0; j < N; j++) {
+    for (int j = js.x; j < js.y; j++) {
         if (j == i) continue;
         const real3 d = load3(pos, j) - ri;
         const real r = length(d);

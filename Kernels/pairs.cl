@@ -41,17 +41,28 @@ __kernel void copy_columns(__global const real *src, const int srcStride, const 
 }
 
 // e[p,f] = Σ_k coef[row(p), k·d+f]·radial[p,k], row(p) = coefRow[p] (species-pair table)
-// when hasRow, else p; global = (d, P).
+// when hasRow, else p; global = (ceil(d/16), P).
 __kernel void contract_radial(__global const real *coef, __global const int *coefRow, const int hasRow,
                               __global const real *radial, __global real *e, const int P, const int K,
                               const int d) {
-    const int f = get_global_id(0), p = get_global_id(1);
-    if (f >= d || p >= P) return;
-    __global const real *cr = coef + (size_t)(hasRow ? coefRow[p] : p) * K * d + f;
+    // One work-item per (16 features, pair) with 16-wide loads of the coefficient rows, the shape
+    // PoCL turns into SIMD (as dense_forward); the sum over k runs in increasing k either way.
+    const int c = get_global_id(0), p = get_global_id(1);
+    const int f0 = c * 16;
+    if (f0 >= d || p >= P) return;
+    __global const real *cr = coef + (size_t)(hasRow ? coefRow[p] : p) * K * d;
     __global const real *rr = radial + (size_t)p * K;
-    real acc = 0;
-    for (int k = 0; k < K; k++) acc += cr[k * d] * rr[k];
-    e[(size_t)p * d + f] = acc;
+    if (f0 + 16 <= d) {
+        real16 acc = (real16)(0);
+        for (int k = 0; k < K; k++) acc += vload16(0, cr + (size_t)k * d + f0) * rr[k];
+        vstore16(acc, 0, e + (size_t)p * d + f0);
+    } else {
+        for (int f = f0; f < d; f++) {
+            real acc = 0;
+            for (int k = 0; k < K; k++) acc += cr[(size_t)k * d + f] * rr[k];
+            e[(size_t)p * d + f] = acc;
+        }
+    }
 }
 
 // radial̄[p,k] = Σ_f ē[p,f]·coef[row(p), k·d+f]; global = (K, P).
@@ -59,12 +70,18 @@ __kernel void contract_radial_backward_radial(__global const real *eBar, __globa
                                               __global const int *coefRow, const int hasRow,
                                               __global real *radialBar, const int P, const int K,
                                               const int d) {
+    // Both rows are contiguous in f: 16-wide partial sums, then the 16 lanes in a fixed order
+    // (as dense_backward).
     const int k = get_global_id(0), p = get_global_id(1);
     if (k >= K || p >= P) return;
     __global const real *cr = coef + (size_t)(hasRow ? coefRow[p] : p) * K * d + (size_t)k * d;
     __global const real *er = eBar + (size_t)p * d;
-    real acc = 0;
-    for (int f = 0; f < d; f++) acc += er[f] * cr[f];
+    real16 acc16 = (real16)(0);
+    int f = 0;
+    for (; f + 16 <= d; f += 16) acc16 += vload16(0, er + f) * vload16(0, cr + f);
+    real acc = acc16.s0 + acc16.s1 + acc16.s2 + acc16.s3 + acc16.s4 + acc16.s5 + acc16.s6 + acc16.s7 +
+               acc16.s8 + acc16.s9 + acc16.sa + acc16.sb + acc16.sc + acc16.sd + acc16.se + acc16.sf;
+    for (; f < d; f++) acc += er[f] * cr[f];
     radialBar[(size_t)p * K + k] = acc;
 }
 
@@ -94,25 +111,52 @@ __kernel void edge_basis(__global const real *w, __global const real *Y, __globa
     G[((size_t)p * slots + a) * s + f] = w[(size_t)p * (L + 1) * s + slot_degree(a) * s + f] * Y[(size_t)p * slots + a];
 }
 
+// A[i,a,f] = Σ_{p→i} w[p, deg a·s+f]·Y[p,a]: the edge basis summed over each center's pairs
+// (segment_sum of edge_basis) without storing G [P, slots, s]; the same products added in the
+// same order (CSR of the centers). global = (s, slots, N).
+__kernel void edge_basis_segment_sum(__global const real *w, __global const real *Y,
+                                     __global const int *offsets, __global const int *members,
+                                     __global real *A, const int N, const int L, const int s) {
+    const int f = get_global_id(0), a = get_global_id(1), i = get_global_id(2);
+    const int slots = (L + 1) * (L + 1);
+    if (f >= s || a >= slots || i >= N) return;
+    const int column = slot_degree(a) * s + f;
+    real acc = 0;
+    for (int q = offsets[i]; q < offsets[i + 1]; q++) {
+        const int p = members[q];
+        acc += w[(size_t)p * (L + 1) * s + column] * Y[(size_t)p * slots + a];
+    }
+    A[((size_t)i * slots + a) * s + f] = acc;
+}
+
+// Ḡ's row of pair p: p itself, or gRow[p] when the cotangent is an atom's row gathered to its
+// pairs (the backward of edge_basis_segment_sum reads Ā[c(p)] directly, no [P, slots, s] copy).
+inline size_t cotangent_row(__global const int *gRow, const int hasRow, const int p) {
+    return hasRow ? (size_t)gRow[p] : (size_t)p;
+}
+
 // w̄[p, l·s+f] = Σ_{deg a=l} Ḡ[p,a,f]·Y[p,a]; global = (s, L+1, P).
-__kernel void edge_basis_backward_weights(__global const real *gBar, __global const real *Y,
-                                          __global real *wBar, const int P, const int L, const int s) {
+__kernel void edge_basis_backward_weights(__global const real *gBar, __global const int *gRow, const int hasRow,
+                                          __global const real *Y, __global real *wBar, const int P, const int L,
+                                          const int s) {
     const int f = get_global_id(0), l = get_global_id(1), p = get_global_id(2);
     if (f >= s || l > L || p >= P) return;
     const int slots = (L + 1) * (L + 1);
+    const size_t g = cotangent_row(gRow, hasRow, p);
     real acc = 0;
     for (int a = l * l; a < (l + 1) * (l + 1); a++)
-        acc += gBar[((size_t)p * slots + a) * s + f] * Y[(size_t)p * slots + a];
+        acc += gBar[(g * slots + a) * s + f] * Y[(size_t)p * slots + a];
     wBar[(size_t)p * (L + 1) * s + l * s + f] = acc;
 }
 
 // Ȳ[p,a] = Σ_f Ḡ[p,a,f]·w[p, deg a·s+f]; global = (slots, P).
-__kernel void edge_basis_backward_harmonics(__global const real *gBar, __global const real *w,
-                                            __global real *yBar, const int P, const int L, const int s) {
+__kernel void edge_basis_backward_harmonics(__global const real *gBar, __global const int *gRow, const int hasRow,
+                                            __global const real *w, __global real *yBar, const int P, const int L,
+                                            const int s) {
     const int a = get_global_id(0), p = get_global_id(1);
     const int slots = (L + 1) * (L + 1);
     if (a >= slots || p >= P) return;
-    __global const real *gr = gBar + ((size_t)p * slots + a) * s;
+    __global const real *gr = gBar + (cotangent_row(gRow, hasRow, p) * slots + a) * s;
     __global const real *wr = w + (size_t)p * (L + 1) * s + slot_degree(a) * s;
     real acc = 0;
     for (int f = 0; f < s; f++) acc += gr[f] * wr[f];

@@ -9,26 +9,47 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
 
     /// An uninitialised buffer. OpenCL rejects zero-byte buffers, so an empty one holds one
     /// unused element (empty batches then need no special case in the caller).
-    public init(_ context: CLContext, count: Int) throws {
+    ///
+    /// A buffer over the context's `maxAllocationBytes` is a `CLError.allocationTooLarge` naming
+    /// `name` (or the element count), not a bare OpenCL status later: pair-sized buffers grow
+    /// with the structure and are the first to hit the device's single-allocation limit.
+    public init(_ context: CLContext, count: Int, name: @autoclosure () -> String? = nil) throws {
         precondition(count >= 0)
         self.context = context
         self.count = count
         var status: cl_int = CL_SUCCESS
-        let bytes = max(count, 1) * MemoryLayout<T>.stride
+        let (product, overflow) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        let bytes = overflow ? Int.max : product
+        guard bytes <= context.maxAllocationBytes else {
+            throw CLError.allocationTooLarge(buffer: name() ?? "a buffer of \(count) \(T.self) values", bytes: bytes,
+                                             limit: context.maxAllocationBytes, device: context.device.description,
+                                             context: "")
+        }
         guard let mem = clCreateBuffer(context.context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status),
               status == CL_SUCCESS
         else {
             throw CLError.call("clCreateBuffer(\(bytes) bytes)", status: status)
         }
         self.mem = mem
+        context.memory.allocated(bytes)
     }
 
-    public convenience init(_ context: CLContext, _ values: [T]) throws {
-        try self.init(context, count: values.count)
+    /// An uninitialised buffer of shape [d₀ × d₁ × …] (row-major); the shape and `name` label
+    /// it in an `allocationTooLarge` error ("edge basis [120000 × 16 × 8]").
+    public convenience init(_ context: CLContext, shape: [Int], name: String) throws {
+        try self.init(context, count: shape.reduce(1, *),
+                      name: "\(name) [\(shape.map { String($0) }.joined(separator: " × "))]")
+    }
+
+    public convenience init(_ context: CLContext, _ values: [T], name: @autoclosure () -> String? = nil) throws {
+        try self.init(context, count: values.count, name: name())
         try upload(values)
     }
 
-    deinit { clReleaseMemObject(mem) }
+    deinit {
+        clReleaseMemObject(mem)
+        context.memory.released(max(count, 1) * MemoryLayout<T>.stride)
+    }
 
     public func upload(_ values: [T]) throws {
         guard values.count == count else {

@@ -9,13 +9,20 @@ import Foundation
 /// the specification, hence @unchecked Sendable; kernels are not, and are not shared.
 public final class CLContext: @unchecked Sendable {
     public let device: CLDevice
+    /// The largest buffer `CLBuffer` will ask for: the device's CL_DEVICE_MAX_MEM_ALLOC_SIZE, or
+    /// less when lowered at creation (tests, or rehearsing a smaller device).
+    public let maxAllocationBytes: Int
     let context: cl_context
     let queue: cl_command_queue
     private let lock = NSLock()
     private var programs: [String: CLProgram] = [:]
+    /// Bytes of the buffers alive on this context, and their high-water mark.
+    public let memory = CLMemoryLedger()
 
-    public init(device: CLDevice) throws {
+    public init(device: CLDevice, maxAllocationBytes limit: Int? = nil) throws {
         self.device = device
+        let deviceLimit = Int(clamping: device.maxAllocationBytes)
+        maxAllocationBytes = min(limit ?? deviceLimit, deviceLimit)
         var status: cl_int = CL_SUCCESS
         var deviceID: cl_device_id? = device.id
         guard let context = clCreateContext(nil, 1, &deviceID, nil, nil, &status), status == CL_SUCCESS else {

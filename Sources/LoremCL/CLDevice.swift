@@ -12,6 +12,9 @@ public struct CLDevice: @unchecked Sendable, CustomStringConvertible {
     public let name: String
     public let kind: Kind
     public let globalMemoryBytes: UInt64
+    /// CL_DEVICE_MAX_MEM_ALLOC_SIZE: the largest single buffer the device can allocate (often a
+    /// quarter of its memory), which bounds every pair-sized buffer.
+    public let maxAllocationBytes: UInt64
     public let computeUnits: Int
     /// Whether the device runs double precision: `cl_khr_fp64` or a non-zero double FP config.
     public let supportsFP64: Bool
@@ -43,6 +46,7 @@ public struct CLDevice: @unchecked Sendable, CustomStringConvertible {
             : type & cl_device_type(CL_DEVICE_TYPE_CPU) != 0 ? .cpu
             : type & cl_device_type(CL_DEVICE_TYPE_ACCELERATOR) != 0 ? .accelerator : .other
         globalMemoryBytes = try scalar(CL_DEVICE_GLOBAL_MEM_SIZE, cl_ulong.self)
+        maxAllocationBytes = try scalar(CL_DEVICE_MAX_MEM_ALLOC_SIZE, cl_ulong.self)
         computeUnits = Int(try scalar(CL_DEVICE_MAX_COMPUTE_UNITS, cl_uint.self))
         let extensions = try string(CL_DEVICE_EXTENSIONS).split(separator: " ")
         // OpenCL 1.0 drivers may reject this query; the extension string then decides alone.

@@ -1,4 +1,5 @@
 import COpenCL
+import Foundation
 
 /// Everything that can go wrong on the OpenCL side, as a value: the host layer never traps on a
 /// driver status, so a missing device or an out-of-memory GPU reaches the user as a message
@@ -16,6 +17,10 @@ public enum CLError: Error, CustomStringConvertible, Equatable {
     case sizeMismatch(String)
     /// A requested feature the device lacks (e.g. float64 without cl_khr_fp64).
     case unsupported(String)
+    /// A buffer larger than the device allows in one allocation (CL_DEVICE_MAX_MEM_ALLOC_SIZE),
+    /// caught before OpenCL would fail with a bare status. `buffer` names it and its shape;
+    /// `context` says what was being evaluated (added by the engine).
+    case allocationTooLarge(buffer: String, bytes: Int, limit: Int, device: String, context: String)
 
     public var description: String {
         switch self {
@@ -29,8 +34,26 @@ public enum CLError: Error, CustomStringConvertible, Equatable {
                 + "and check /etc/OpenCL/vendors"
         case .deviceSelection(let message), .sizeMismatch(let message), .unsupported(let message):
             return message
+        case .allocationTooLarge(let buffer, let bytes, let limit, let device, let context):
+            return "cannot allocate \(buffer): it needs \(byteCount(bytes)) but \(device) allows at most "
+                + "\(byteCount(limit)) in one buffer (CL_DEVICE_MAX_MEM_ALLOC_SIZE)" + (context.isEmpty ? "" : "; \(context)")
         }
     }
+
+    /// The same error with `context` (what was being evaluated, and what to do) added to an
+    /// `allocationTooLarge`; any other error is returned unchanged.
+    public func adding(context more: String) -> CLError {
+        guard case .allocationTooLarge(let buffer, let bytes, let limit, let device, let context) = self else { return self }
+        return .allocationTooLarge(buffer: buffer, bytes: bytes, limit: limit, device: device,
+                                   context: context.isEmpty ? more : context + "; " + more)
+    }
+}
+
+/// "7.3 GiB (7864320000 bytes)": readable, and exact for comparison with clinfo.
+func byteCount(_ bytes: Int) -> String {
+    let units = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
+    guard let (name, size) = units.first(where: { bytes >= $0.1 }) else { return "\(bytes) bytes" }
+    return String(format: "%.1f %@ (%d bytes)", Double(bytes) / Double(size), name, bytes)
 }
 
 /// Throws `CLError.call` unless `status` is CL_SUCCESS.

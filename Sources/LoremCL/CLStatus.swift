@@ -1,7 +1,7 @@
 import COpenCL
 
 /// Names of OpenCL status codes, so an error reads `CL_OUT_OF_RESOURCES` rather than `-5`.
-/// Covers OpenCL 1.0–3.0 and the ICD loader's "no platform" code.
+/// Covers OpenCL 1.0–3.0, the ICD loader's "no platform" code and clFFT's extended codes.
 enum CLStatus {
     static func name(_ code: cl_int) -> String {
         names[code] ?? "CL_UNKNOWN_STATUS(\(code))"
@@ -33,5 +33,9 @@ enum CLStatus {
         -69: "CL_INVALID_PIPE_SIZE", -70: "CL_INVALID_DEVICE_QUEUE", -71: "CL_INVALID_SPEC_ID",
         -72: "CL_MAX_SIZE_RESTRICTION_EXCEEDED",
         -1001: "CL_PLATFORM_NOT_FOUND_KHR",
+        // clFFT's own codes (clFFT.h, after its OpenCL ones).
+        4096: "CLFFT_BUGCHECK", 4097: "CLFFT_NOTIMPLEMENTED", 4098: "CLFFT_TRANSPOSED_NOTIMPLEMENTED",
+        4099: "CLFFT_FILE_NOT_FOUND", 4100: "CLFFT_FILE_CREATE_FAILURE", 4101: "CLFFT_VERSION_MISMATCH",
+        4102: "CLFFT_INVALID_PLAN", 4103: "CLFFT_DEVICE_NO_DOUBLE", 4104: "CLFFT_DEVICE_MISMATCH",
     ]
 }

@@ -47,7 +47,7 @@ public final class DenseKernels<T: CLReal> {
     }
 
     public func dense(_ x: CLBuffer<T>, rows: Int, _ layer: CLDenseLayer<T>) throws -> CLBuffer<T> {
-        let y = try CLBuffer<T>(context, count: rows * layer.outputs)
+        let y = try CLBuffer<T>(context, shape: [rows, layer.outputs], name: "dense layer output")
         try dense(x, rows: rows, layer, into: y)
         return y
     }
@@ -70,7 +70,7 @@ public final class DenseKernels<T: CLReal> {
     }
 
     public func denseBackward(_ yBar: CLBuffer<T>, rows: Int, _ layer: CLDenseLayer<T>) throws -> CLBuffer<T> {
-        let xBar = try CLBuffer<T>(context, count: rows * layer.inputs)
+        let xBar = try CLBuffer<T>(context, shape: [rows, layer.inputs], name: "dense layer input cotangent")
         try denseBackward(yBar, rows: rows, layer, into: xBar)
         return xBar
     }
@@ -103,7 +103,7 @@ public final class DenseKernels<T: CLReal> {
             let z = try dense(h, rows: rows, layer)
             if index == mlp.layers.count - 1 { return z }
             cache.preActivations.append(z)
-            h = try CLBuffer<T>(context, count: rows * layer.outputs)
+            h = try CLBuffer<T>(context, shape: [rows, layer.outputs], name: "MLP hidden activations")
             try silu(z, count: rows * layer.outputs, into: h)
         }
         return h

@@ -36,8 +36,9 @@ public struct CLTensor<T: CLReal> {
     public let entries: CLBuffer<Int32>
     /// [entryCount]: the coupling coefficient C[a,b,c].
     public let values: CLBuffer<T>
-    /// Entry ids grouped by output slot c (forward), first slot a (x̄) and second slot b (ȳ).
-    let byOutput: CLEntryGroups, byFirst: CLEntryGroups, bySecond: CLEntryGroups
+    /// The entries grouped by output slot c (forward), first slot a (x̄) and second slot b (ȳ),
+    /// each group packed for its kernel.
+    let byOutput: CLEntryGroups<T>, byFirst: CLEntryGroups<T>, bySecond: CLEntryGroups<T>
 
     public var slots1: Int { (maxDegree1 + 1) * (maxDegree1 + 1) }
     public var slots2: Int { (maxDegree2 + 1) * (maxDegree2 + 1) }
@@ -56,20 +57,35 @@ public struct CLTensor<T: CLReal> {
         })
         values = try CLBuffer(context, table.map { T($0.value) })
         let slots = { (l: Int) in (l + 1) * (l + 1) }
-        byOutput = try CLEntryGroups(context, CSRGroups(keys: table.map(\.c), groups: slots(maxDegree3)))
-        byFirst = try CLEntryGroups(context, CSRGroups(keys: table.map(\.a), groups: slots(maxDegree1)))
-        bySecond = try CLEntryGroups(context, CSRGroups(keys: table.map(\.b), groups: slots(maxDegree2)))
+        // W[path, f]·C per entry and feature, formed once in float64.
+        let coupled = table.map { e in
+            let w0 = weights.weightIndex(e.l1, e.l2, e.l3)
+            return (0..<weights.features).map { weights.kernel[w0 + $0] * e.value }
+        }
+        byOutput = try CLEntryGroups(context, CSRGroups(keys: table.map(\.c), groups: slots(maxDegree3)),
+                                     others: table.map { ($0.a, $0.b) }, coupled: coupled)
+        byFirst = try CLEntryGroups(context, CSRGroups(keys: table.map(\.a), groups: slots(maxDegree1)),
+                                    others: table.map { ($0.b, $0.c) }, coupled: coupled)
+        bySecond = try CLEntryGroups(context, CSRGroups(keys: table.map(\.b), groups: slots(maxDegree2)),
+                                     others: table.map { ($0.a, $0.c) }, coupled: coupled)
     }
 }
 
-/// Coupling entry ids grouped by one slot (CSR), on the device.
-struct CLEntryGroups {
+/// Coupling entries grouped by one slot (CSR `offsets`), packed in group order so a kernel
+/// reads each entry without indirection: the entry's two other slots, and its per-feature
+/// coefficient W[path, f]·C[a,b,c] (the path weight and the Clebsch–Gordan value multiplied once
+/// at load, not per atom).
+struct CLEntryGroups<T: CLReal> {
     let offsets: CLBuffer<Int32>
-    let ids: CLBuffer<Int32>
+    /// [entries] (s₁, s₂): the slots of the other two operands, in the kernel's order.
+    let slots: CLBuffer<SIMD2<Int32>>
+    /// [entries, F]: W[path, f]·C.
+    let coupled: CLBuffer<T>
 
-    init(_ context: CLContext, _ groups: CSRGroups) throws {
+    init(_ context: CLContext, _ groups: CSRGroups, others: [(Int, Int)], coupled: [[Double]]) throws {
         offsets = try CLBuffer(context, groups.offsets)
-        ids = try CLBuffer(context, groups.members)
+        slots = try CLBuffer(context, groups.members.map { SIMD2(Int32(others[Int($0)].0), Int32(others[Int($0)].1)) })
+        self.coupled = try CLBuffer(context, groups.members.flatMap { coupled[Int($0)].map { T($0) } })
     }
 }
 

@@ -14,7 +14,7 @@ extension EquivariantKernels {
     public func tensor(_ x: CLBuffer<T>, _ y: CLBuffer<T>, rows: Int, _ t: CLTensor<T>, yRows: CLRowMap? = nil)
         throws -> CLBuffer<T>
     {
-        let z = try CLBuffer<T>(context, count: rows * t.slots3 * t.features)
+        let z = try CLBuffer<T>(context, shape: [rows, t.slots3, t.features], name: "tensor product output")
         try tensor(x, y, rows: rows, t, yRows: yRows, into: z)
         return z
     }
@@ -25,8 +25,8 @@ extension EquivariantKernels {
     public func tensorBackward(_ zBar: CLBuffer<T>, _ x: CLBuffer<T>, _ y: CLBuffer<T>, rows: Int, _ t: CLTensor<T>,
                                yRows: CLRowMap? = nil) throws -> (xBar: CLBuffer<T>, yBar: CLBuffer<T>) {
         let F = t.features
-        let xBar = try CLBuffer<T>(context, count: rows * t.slots1 * F)
-        let yBar = try CLBuffer<T>(context, count: (yRows?.sources ?? rows) * t.slots2 * F)
+        let xBar = try CLBuffer<T>(context, shape: [rows, t.slots1, F], name: "tensor product x cotangent")
+        let yBar = try CLBuffer<T>(context, shape: [yRows?.sources ?? rows, t.slots2, F], name: "tensor product y cotangent")
         try tensorBackward(zBar, .whole(x, F), .whole(y, F), rows: rows, t, yRows: yRows, xBar: .whole(xBar, F),
                            yBar: .whole(yBar, F))
         return (xBar, yBar)
@@ -103,8 +103,7 @@ extension EquivariantKernels {
         let index: any CLKernelArgument = yRows?.index ?? CLNullBuffer()
         try tensorForward.launch(
             global: [F, t.slots3, rows], x.buffer, Int32(x.stride), Int32(x.offset), y.buffer, Int32(y.stride),
-            Int32(y.offset), index, Int32(yRows == nil ? 0 : 1), t.kernel, t.entries, t.values, t.byOutput.offsets,
-            t.byOutput.ids, z, Int32(rows), Int32(t.slots1), Int32(t.slots2), Int32(t.slots3), Int32(F))
+            Int32(y.offset), index, Int32(yRows == nil ? 0 : 1), t.byOutput.coupled, t.byOutput.slots, t.byOutput.offsets, z, Int32(rows), Int32(t.slots1), Int32(t.slots2), Int32(t.slots3), Int32(F))
     }
 
     func tensorBackward(_ zBar: CLBuffer<T>, _ x: SphericalView<T>, _ y: SphericalView<T>, rows: Int,
@@ -128,14 +127,16 @@ extension EquivariantKernels {
         let index: any CLKernelArgument = yRows?.index ?? CLNullBuffer()
         try tensorBackwardX.launch(
             global: [F, t.slots1, rows], zBar, y.buffer, Int32(y.stride), Int32(y.offset), index,
-            Int32(yRows == nil ? 0 : 1), t.kernel, t.entries, t.values, t.byFirst.offsets, t.byFirst.ids, xBar.buffer,
+            Int32(yRows == nil ? 0 : 1), t.byFirst.coupled, t.byFirst.slots, t.byFirst.offsets, xBar.buffer,
             Int32(xBar.stride), Int32(xBar.offset), n, s1, s2, s3, f)
         // Without a gather each row owns its ȳ row; with one, rows share source atoms.
         let direct = yRows == nil
-        let shares = direct ? yBar : SphericalView(try CLBuffer<T>(context, count: rows * t.slots2 * F), stride: F, offset: 0)
+        let shares = direct ? yBar : SphericalView(try CLBuffer<T>(context, shape: [rows, t.slots2, F],
+                                                                   name: "tensor product y cotangent per pair"),
+                                                   stride: F, offset: 0)
         try tensorBackwardY.launch(
-            global: [F, t.slots2, rows], zBar, x.buffer, Int32(x.stride), Int32(x.offset), t.kernel, t.entries,
-            t.values, t.bySecond.offsets, t.bySecond.ids, shares.buffer, Int32(shares.stride), Int32(shares.offset),
+            global: [F, t.slots2, rows], zBar, x.buffer, Int32(x.stride), Int32(x.offset), t.bySecond.coupled,
+            t.bySecond.slots, t.bySecond.offsets, shares.buffer, Int32(shares.stride), Int32(shares.offset),
             n, s1, s2, s3, f)
         if let yRows {
             guard yBar.stride == F && yBar.offset == 0 else {

@@ -20,6 +20,9 @@ import LoremReference
 /// kernels multiply three entries. Memory is 2·N·M reals: at fixed λ, ns_A ∝ L ∝ N^{1/3}, so it
 /// grows as N^{4/3} (512-atom NaCl: M = 93, 95k reals), still far below the O(N·N_k) work; for
 /// large systems PME (`EwaldSummation(reciprocal: .pme)`) is the path, not this table.
+///
+/// A summation built with `reciprocal: .pme` has no k-vectors, so its geometry carries only the
+/// real-space, self, background and slab terms; `PMEGeometry` adds the mesh (`EwaldOperator`).
 public final class EwaldGeometry<T: CLReal> {
     public let periodicity: EwaldSummation.Periodicity
     public let atomCount: Int
@@ -34,6 +37,8 @@ public final class EwaldGeometry<T: CLReal> {
     public let slabHeight: Double
 
     let positions: CLBuffer<T>
+    /// Molecules only: this one structure as a batch of the direct sum (§8.3).
+    let molecule: EwaldMolecules<T>?
     let rowStarts: CLBuffer<Int32>
     let centers: CLBuffer<Int32>
     let others: CLBuffer<Int32>
@@ -54,9 +59,6 @@ public final class EwaldGeometry<T: CLReal> {
 
     /// `reciprocal: false` drops the k-vectors, so tests can measure the real-space term alone.
     init(context: CLContext, summation: EwaldSummation, pairs: PairList, reciprocal: Bool) throws {
-        guard !summation.usesPME else {
-            throw CLError.unsupported("EwaldGeometry needs the exact k-sum; this EwaldSummation uses PME")
-        }
         let r = summation.atomPositions
         let n = r.count
         periodicity = summation.periodicity
@@ -66,6 +68,8 @@ public final class EwaldGeometry<T: CLReal> {
         slabNormal = summation.slabFrame?.normal ?? .zero
         slabHeight = summation.slabFrame?.height ?? 0
         positions = try CLBuffer<T>(context, r.flatMap { [T($0.x), T($0.y), T($0.z)] })
+        molecule = periodicity == .molecule
+            ? try EwaldMolecules(context: context, positions: positions, atomCount: n, structures: [0..<n]) : nil
 
         // Molecules use neither the list nor the k-grid (§8.3).
         let periodic = periodicity != .molecule

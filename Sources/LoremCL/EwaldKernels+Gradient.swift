@@ -17,7 +17,7 @@ extension EwaldKernels {
     ///   atom over k for the gradient (plus the slab term) and one per k for its strain virial.
     /// - Background and slab virials are O(C) scalars of the moments, formed on the host:
     ///   W_bg = −B_bg I with B_bg = −πσ² Σ_ch Q^V̄ Q^q / V, and W_slab = B_slab (2 n̂⊗n̂ − I).
-    /// Molecules (G3): one work-item per atom over all others.
+    /// Molecules (G3): the batched direct sum of `EwaldMolecules` with this one structure.
     /// Per-atom and per-k virial rows are summed in a fixed order (device blocks, host float64).
     public func geometryGradient(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>, _ geometry: EwaldGeometry<T>)
         throws -> EwaldGeometryGradient<T>
@@ -25,18 +25,17 @@ extension EwaldKernels {
         let n = geometry.atomCount
         try q.require(n, channels, "Ewald gradient charges")
         try vbar.require(n, channels, "Ewald gradient cotangent")
+        if let molecule = geometry.molecule {
+            let direct = try geometryGradient(charges: q, cotangent: vbar, molecule)
+            return EwaldGeometryGradient(positions: direct.positions, virial: direct.virials[0])
+        }
         let grad = try CLBuffer<T>(context, count: 3 * n)
         let atomVirial = try CLBuffer<T>(context, count: 9 * n)
         guard n > 0 else { return EwaldGeometryGradient(positions: grad, virial: Self.matrix([Double](repeating: 0, count: 9))) }
         let atoms = [roundUp(n, 64)]
 
-        if geometry.periodicity == .molecule {
-            try directGradient.launch(global: atoms, geometry.positions, q, vbar, Int32(n), grad, atomVirial)
-            return EwaldGeometryGradient(positions: grad, virial: Self.matrix(try columnSums(atomVirial, rows: n, cols: 9)))
-        }
-
         let p = geometry.pairCount
-        let pairGradient = try CLBuffer<T>(context, count: 3 * p)
+        let pairGradient = try CLBuffer<T>(context, shape: [p, 3], name: "Ewald real-space pair gradients")
         if p > 0 {
             try pairGradients.launch(global: [roundUp(p, 64)], geometry.centers, geometry.others, geometry.pairVectors,
                                      q, vbar, Int32(p), T(geometry.smearing), pairGradient)

@@ -44,10 +44,7 @@ public final class EwaldKernels<T: CLReal> {
         try q.require(n, channels, "Ewald charges")
         try v.require(n, channels, "Ewald potentials")
         guard n > 0 else { return }
-        if geometry.periodicity == .molecule {
-            try direct.launch(global: [roundUp(n, 64)], geometry.positions, q, Int32(n), v)
-            return
-        }
+        if let molecule = geometry.molecule { return try potentials(q, molecule, into: v) }
         let chargeMoments = try self.chargeMoments(q, geometry)
         let sf = try self.structureFactors(q, geometry)
         let normal = geometry.slabNormal

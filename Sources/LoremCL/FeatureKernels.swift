@@ -76,9 +76,12 @@ public final class FeatureKernels<T: CLReal> {
         let P = pairs.count, K = radialCount, S = harmonicsCount
         let out = CLPairFeatures<T>(
             count: P, radialCount: K, harmonicsCount: S,
-            vectors: try CLBuffer(context, count: P * 3), distances: try CLBuffer(context, count: P),
-            radial: try CLBuffer(context, count: P * K), radialDerivative: try CLBuffer(context, count: P * K),
-            harmonics: try CLBuffer(context, count: P * S), harmonicGradients: try CLBuffer(context, count: P * S * 3))
+            vectors: try CLBuffer(context, shape: [P, 3], name: "pair vectors"),
+            distances: try CLBuffer(context, shape: [P], name: "pair distances"),
+            radial: try CLBuffer(context, shape: [P, K], name: "radial basis"),
+            radialDerivative: try CLBuffer(context, shape: [P, K], name: "radial basis derivative"),
+            harmonics: try CLBuffer(context, shape: [P, S], name: "spherical harmonics"),
+            harmonicGradients: try CLBuffer(context, shape: [P, S, 3], name: "spherical harmonics gradient"))
         guard P > 0 else { return out }
         try featuresKernel.launch(global: [roundUp(P, 64)], positions, cells, layout.atomStructure, pairs.centers,
                                   pairs.others, pairs.shifts, Int32(P), T(cutoff), Int32(K), beta, betaLower,
@@ -96,7 +99,7 @@ public final class FeatureKernels<T: CLReal> {
     {
         try radialBar.require(f.count, f.radialCount, "radial cotangent")
         try harmonicsBar.require(f.count, f.harmonicsCount, "harmonics cotangent")
-        let g = try CLBuffer<T>(context, count: f.count * 3)
+        let g = try CLBuffer<T>(context, shape: [f.count, 3], name: "pair-vector gradient")
         guard f.count > 0 else { return g }
         try gradientsKernel.launch(global: [roundUp(f.count, 64)], f.vectors, f.distances, f.radialDerivative,
                                    f.harmonicGradients, radialBar, harmonicsBar, Int32(f.count),

@@ -93,9 +93,10 @@ public final class NeighborKernels<T: CLReal> {
         }
         let P = Int(start[n])
         let list = CLPairList(
-            atoms: n, count: P, centers: try CLBuffer(context, count: P), others: try CLBuffer(context, count: P),
-            shifts: try CLBuffer(context, count: 3 * P), start: try CLBuffer(context, start),
-            reverse: try CLBuffer(context, count: P))
+            atoms: n, count: P, centers: try CLBuffer(context, shape: [P], name: "neighbour list centers"),
+            others: try CLBuffer(context, shape: [P], name: "neighbour list neighbours"),
+            shifts: try CLBuffer(context, shape: [P, 3], name: "neighbour list shifts"), start: try CLBuffer(context, start),
+            reverse: try CLBuffer(context, shape: [P], name: "neighbour list reverse index"))
         try fillKernel.launch(global: global, devicePositions, deviceCell, bins, wraps, binStart, binAtoms, info, T(cutoff),
                         minimum2, Int32(n), list.start, list.centers, list.others, list.shifts)
         if P > 0 {

@@ -11,7 +11,7 @@ import LoremModel
 public final class PairKernels<T: CLReal> {
     public let context: CLContext
     private let segmentSum, gather, copyColumns, contract, contractRadialBar, contractCoefBar: CLKernel
-    private let edgeBasis, edgeBasisWeightsBar, edgeBasisHarmonicsBar, add: CLKernel
+    private let edgeBasis, edgeBasisSum, edgeBasisWeightsBar, edgeBasisHarmonicsBar, add: CLKernel
 
     public init(context: CLContext) throws {
         self.context = context
@@ -23,6 +23,7 @@ public final class PairKernels<T: CLReal> {
         contractRadialBar = try program.kernel("contract_radial_backward_radial")
         contractCoefBar = try program.kernel("contract_radial_backward_coefficients")
         edgeBasis = try program.kernel("edge_basis")
+        edgeBasisSum = try program.kernel("edge_basis_segment_sum")
         edgeBasisWeightsBar = try program.kernel("edge_basis_backward_weights")
         edgeBasisHarmonicsBar = try program.kernel("edge_basis_backward_harmonics")
         add = try program.kernel("add")
@@ -56,7 +57,7 @@ public final class PairKernels<T: CLReal> {
     }
 
     public func gather(_ x: CLBuffer<T>, columns: Int, _ map: CLRowMap) throws -> CLBuffer<T> {
-        let out = try CLBuffer<T>(context, count: map.rows * columns)
+        let out = try CLBuffer<T>(context, shape: [map.rows, columns], name: "gathered rows")
         try gather(x, columns: columns, map, into: out)
         return out
     }
@@ -67,7 +68,7 @@ public final class PairKernels<T: CLReal> {
     public func concat(_ a: CLBuffer<T>, columns ca: Int, _ b: CLBuffer<T>, columns cb: Int, rows: Int) throws
         -> CLBuffer<T>
     {
-        let out = try CLBuffer<T>(context, count: rows * (ca + cb))
+        let out = try CLBuffer<T>(context, shape: [rows, ca + cb], name: "column concatenation")
         try copy(a, stride: ca, offset: 0, into: out, stride: ca + cb, offset: 0, rows: rows, columns: ca)
         try copy(b, stride: cb, offset: 0, into: out, stride: ca + cb, offset: ca, rows: rows, columns: cb)
         return out
@@ -77,7 +78,8 @@ public final class PairKernels<T: CLReal> {
     public func concatBackward(_ outBar: CLBuffer<T>, rows: Int, columns ca: Int, _ cb: Int) throws
         -> (aBar: CLBuffer<T>, bBar: CLBuffer<T>)
     {
-        let aBar = try CLBuffer<T>(context, count: rows * ca), bBar = try CLBuffer<T>(context, count: rows * cb)
+        let aBar = try CLBuffer<T>(context, shape: [rows, ca], name: "column split")
+        let bBar = try CLBuffer<T>(context, shape: [rows, cb], name: "column split")
         try copy(outBar, stride: ca + cb, offset: 0, into: aBar, stride: ca, offset: 0, rows: rows, columns: ca)
         try copy(outBar, stride: ca + cb, offset: ca, into: bBar, stride: cb, offset: 0, rows: rows, columns: cb)
         return (aBar, bBar)
@@ -101,9 +103,9 @@ public final class PairKernels<T: CLReal> {
         if coefRows == nil { try coef.require(pairs, K * d, "radial contraction coefficients") }
         try coefRows?.require(pairs, 1, "radial contraction coefficient rows")
         try radial.require(pairs, K, "radial contraction basis")
-        let e = try CLBuffer<T>(context, count: pairs * d)
+        let e = try CLBuffer<T>(context, shape: [pairs, d], name: "radial contraction e")
         guard pairs > 0, d > 0 else { return e }
-        try contract.launch(global: [d, pairs], coef, coefRows ?? CLNullBuffer(), Int32(coefRows == nil ? 0 : 1),
+        try contract.launch(global: [(d + 15) / 16, pairs], coef, coefRows ?? CLNullBuffer(), Int32(coefRows == nil ? 0 : 1),
                             radial, e, Int32(pairs), Int32(K), Int32(d))
         return e
     }
@@ -114,7 +116,7 @@ public final class PairKernels<T: CLReal> {
         try eBar.require(pairs, d, "radial contraction backward input")
         if coefRows == nil { try coef.require(pairs, K * d, "radial contraction coefficients") }
         try coefRows?.require(pairs, 1, "radial contraction coefficient rows")
-        let radialBar = try CLBuffer<T>(context, count: pairs * K)
+        let radialBar = try CLBuffer<T>(context, shape: [pairs, K], name: "radial basis cotangent")
         guard pairs > 0, K > 0 else { return radialBar }
         try contractRadialBar.launch(global: [K, pairs], eBar, coef, coefRows ?? CLNullBuffer(),
                                      Int32(coefRows == nil ? 0 : 1), radialBar, Int32(pairs), Int32(K), Int32(d))
@@ -126,7 +128,7 @@ public final class PairKernels<T: CLReal> {
                                                    features d: Int) throws -> CLBuffer<T> {
         try eBar.require(pairs, d, "radial contraction backward input")
         try radial.require(pairs, K, "radial contraction basis")
-        let coefBar = try CLBuffer<T>(context, count: pairs * K * d)
+        let coefBar = try CLBuffer<T>(context, shape: [pairs, K, d], name: "radial coefficients cotangent")
         guard pairs > 0, K * d > 0 else { return coefBar }
         try contractCoefBar.launch(global: [K * d, pairs], eBar, radial, coefBar, Int32(pairs), Int32(K), Int32(d))
         return coefBar
@@ -141,26 +143,49 @@ public final class PairKernels<T: CLReal> {
         let slots = (L + 1) * (L + 1)
         try w.require(pairs, (L + 1) * s, "edge basis weights")
         try Y.require(pairs, slots, "edge basis harmonics")
-        let G = try CLBuffer<T>(context, count: pairs * slots * s)
+        let G = try CLBuffer<T>(context, shape: [pairs, slots, s], name: "edge basis G")
         guard pairs > 0, s > 0 else { return G }
         try edgeBasis.launch(global: [s, slots, pairs], w, Y, G, Int32(pairs), Int32(L), Int32(s))
         return G
     }
 
-    /// (w̄, Ȳ) of `edgeBasis`.
-    public func edgeBasisBackward(_ gBar: CLBuffer<T>, _ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, pairs: Int,
-                                  maxDegree L: Int, features s: Int) throws -> (wBar: CLBuffer<T>, yBar: CLBuffer<T>) {
-        let slots = (L + 1) * (L + 1)
-        try gBar.require(pairs * slots, s, "edge basis backward input")
+    /// A [N, slots, s] = segmentSum(edgeBasis(w, Y), centers) without the [P, slots, s]
+    /// intermediate (LOREM_MATH.md §7.2 step 5: A_i = Σ_{p→i} G_p).
+    public func edgeBasisSum(_ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, centers: CLRowMap, maxDegree L: Int, features s: Int)
+        throws -> CLBuffer<T>
+    {
+        let slots = (L + 1) * (L + 1), pairs = centers.rows
         try w.require(pairs, (L + 1) * s, "edge basis weights")
         try Y.require(pairs, slots, "edge basis harmonics")
-        let wBar = try CLBuffer<T>(context, count: pairs * (L + 1) * s)
-        let yBar = try CLBuffer<T>(context, count: pairs * slots)
+        let A = try CLBuffer<T>(context, shape: [centers.sources, slots, s], name: "summed edge basis")
+        guard centers.sources > 0, s > 0 else { return A }
+        try edgeBasisSum.launch(global: [s, slots, centers.sources], w, Y, centers.offsets, centers.members, A,
+                                Int32(centers.sources), Int32(L), Int32(s))
+        return A
+    }
+
+    /// (w̄, Ȳ) of `edgeBasis`, or with `centers` of `edgeBasisSum` (Ḡ[p] = Ā[c(p)], read in place).
+    public func edgeBasisBackward(_ gBar: CLBuffer<T>, _ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, pairs: Int,
+                                  maxDegree L: Int, features s: Int, centers: CLRowMap? = nil)
+        throws -> (wBar: CLBuffer<T>, yBar: CLBuffer<T>)
+    {
+        let slots = (L + 1) * (L + 1)
+        if let centers {
+            precondition(centers.rows == pairs, "edge basis backward: the centers map must cover the pairs")
+            try gBar.require(centers.sources * slots, s, "edge basis backward input")
+        } else {
+            try gBar.require(pairs * slots, s, "edge basis backward input")
+        }
+        let row: any CLKernelArgument = centers?.index ?? CLNullBuffer(), hasRow = Int32(centers == nil ? 0 : 1)
+        try w.require(pairs, (L + 1) * s, "edge basis weights")
+        try Y.require(pairs, slots, "edge basis harmonics")
+        let wBar = try CLBuffer<T>(context, shape: [pairs, L + 1, s], name: "edge basis weights cotangent")
+        let yBar = try CLBuffer<T>(context, shape: [pairs, slots], name: "edge basis harmonics cotangent")
         guard pairs > 0 else { return (wBar, yBar) }
         if s > 0 {
-            try edgeBasisWeightsBar.launch(global: [s, L + 1, pairs], gBar, Y, wBar, Int32(pairs), Int32(L), Int32(s))
+            try edgeBasisWeightsBar.launch(global: [s, L + 1, pairs], gBar, row, hasRow, Y, wBar, Int32(pairs), Int32(L), Int32(s))
         }
-        try edgeBasisHarmonicsBar.launch(global: [slots, pairs], gBar, w, yBar, Int32(pairs), Int32(L), Int32(s))
+        try edgeBasisHarmonicsBar.launch(global: [slots, pairs], gBar, row, hasRow, w, yBar, Int32(pairs), Int32(L), Int32(s))
         return (wBar, yBar)
     }
 

@@ -6,43 +6,70 @@ import LoremReference
 /// The OpenCL engine: the model's stages on one device in precision T (Float by default, Double
 /// for `--precision f64` where the device has cl_khr_fp64), with the same hand-written reverse
 /// pass as the reference, stage for stage.
-public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling {
+public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceMemoryReporting {
     public let config: LoremConfig
     public let device: CLDevice
     private let kernels: DeviceKernels<T>
     private let weights: DeviceWeights<T>
-    private let embedding: [Double]
+    private let speciesPairs: DeviceSpeciesPairs<T>
     private let longRange: DeviceLongRange<T>?
     /// Per-stage wall times of the last evaluation when `profiling` is on (it synchronises the
     /// queue after every stage, so leave it off outside benchmarks).
     public private(set) var lastStageTimes: [(stage: String, seconds: Double)] = []
     public var profiling = false
 
-    public init(config: LoremConfig, weights: LoremWeights, device: CLDevice) throws {
+    /// `longRange` picks exact Ewald or PME for periodic structures (LOREM_MATH.md §8, §9).
+    public convenience init(config: LoremConfig, weights: LoremWeights, device: CLDevice,
+                            longRange: LongRangeMethod = .ewald) throws {
+        try self.init(config: config, weights: weights, context: CLContext.shared(device), longRange: longRange)
+    }
+
+    /// On a given context (tests lower its `maxAllocationBytes`).
+    init(config: LoremConfig, weights: LoremWeights, context: CLContext, longRange: LongRangeMethod = .ewald) throws {
+        let device = context.device
         if T.requiresFP64 && !device.supportsFP64 {
             throw CLError.unsupported("\(device.name) has no cl_khr_fp64: float64 mode is not available on it")
         }
         self.config = config
         self.device = device
-        let context = try CLContext.shared(device)
         kernels = try DeviceKernels(context: context, cutoff: config.cutoff, radialCount: config.numRadial,
                                     maxDegree: config.maxDegree)
         self.weights = try DeviceWeights(context, weights)
-        embedding = weights.initial.embedding
-        longRange = try self.weights.longRange.map { try DeviceLongRange(weights: $0, config: config, context: context) }
+        speciesPairs = try DeviceSpeciesPairs(embedding: weights.initial.embedding, numSpecies: config.numSpecies,
+                                              radial: self.weights.initial.radial, dense: kernels.dense)
+        self.longRange = try self.weights.longRange.map {
+            try DeviceLongRange(weights: $0, config: config, method: longRange, context: context)
+        }
     }
+
+    public var deviceMemory: CLMemoryLedger { kernels.context.memory }
 
     public func evaluate(_ s: Structure, forces wantForces: Bool) throws -> EngineResult {
         try evaluate(batch: [s], forces: wantForces)[0]
     }
 
     /// Evaluates several structures together: atoms and pairs are concatenated so every stage
-    /// runs as one set of launches for the batch (only Ewald loops over structures), which is
-    /// what makes many small molecules cheap. Results are per structure, identical to
+    /// runs as one set of launches for the batch (only the neighbour search and the periodic
+    /// structures' Ewald loop over structures; all molecules share one direct-sum launch), which
+    /// is what makes many small molecules cheap. Results are per structure, identical to
     /// evaluating each alone up to summation order.
+    ///
+    /// A buffer over the device's single-allocation limit is reported with the batch it came
+    /// from and what to do (`CLError.allocationTooLarge`).
     public func evaluate(batch structures: [Structure], forces wantForces: Bool) throws -> [EngineResult] {
         for s in structures { for z in s.numbers where !(1..<100).contains(z) { throw ReferenceError.unsupportedElement(z) } }
         guard !structures.isEmpty else { return [] }
+        do {
+            return try run(structures, forces: wantForces)
+        } catch let error as CLError {
+            let atoms = structures.reduce(0) { $0 + $1.count }
+            throw error.adding(context: "evaluating a batch of \(structures.count) structure(s), \(atoms) atoms; evaluate fewer "
+                + "structures at a time, or, for one structure this large, use a device with a larger limit: the "
+                + "OpenCL engine does not yet split pair-sized work into chunks")
+        }
+    }
+
+    private func run(_ structures: [Structure], forces wantForces: Bool) throws -> [EngineResult] {
         let k = kernels
         let numbers = structures.flatMap(\.numbers)
         let timer = StageTimer(context: profiling ? k.context : nil)
@@ -50,7 +77,7 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling {
         try timer.start()
         let g = try DeviceGeometry<T>(structures, cutoff: config.cutoff, k)
         try timer.mark("neighbour list + pair features")
-        var initial = DeviceInitialStage(weights: weights.initial, embedding: embedding, config: config)
+        var initial = DeviceInitialStage(weights: weights.initial, speciesPairs: speciesPairs, config: config)
         var (h, A, energies) = try initial.forward(numbers: numbers, g, k)
         try timer.mark("initial layers")
         var stages = weights.interactions.map { DeviceInteractionStage(weights: $0, config: config) }

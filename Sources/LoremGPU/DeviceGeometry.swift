@@ -5,7 +5,8 @@ import LoremIO
 /// structure, the CSR pair list of all of them (each structure's list from the device search,
 /// indices offset), its two row maps (pairs → center, pairs → neighbour) and the per-pair
 /// features of `Initial` (§7.1). Every per-atom and per-pair stage then runs once for the whole
-/// batch; only Ewald works structure by structure.
+/// batch; only the neighbour search and the periodic structures' Ewald work structure by
+/// structure.
 struct DeviceGeometry<T: CLReal> {
     let structures: [Structure]
     let layout: CLStructureLayout

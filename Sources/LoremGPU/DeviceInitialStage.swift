@@ -6,8 +6,8 @@ import LoremModel
 struct DeviceInitialStage<T: CLReal> {
     let w: DeviceWeights<T>.Initial
     let config: LoremConfig
-    let embedding: [Double]  // [100, n_s] on the host: species inputs are tiny
-    private var table: CLBuffer<T>? = nil
+    /// The species embedding, and RadialCoefficients_0 of every species pair made at load.
+    let speciesPairs: DeviceSpeciesPairs<T>
     private var tableRows: CLBuffer<Int32>? = nil
     private var coefficients: CLBuffer<T>? = nil
     private var scalarCache = DeviceUpdate<T>.Cache(), sphericalCache = DeviceUpdate<T>.Cache()
@@ -15,15 +15,10 @@ struct DeviceInitialStage<T: CLReal> {
     private var sphericalOut: CLBuffer<T>? = nil
     private var energyCache = CLMLPCache<T>()
 
-    init(weights: DeviceWeights<T>.Initial, embedding: [Double], config: LoremConfig) {
+    init(weights: DeviceWeights<T>.Initial, speciesPairs: DeviceSpeciesPairs<T>, config: LoremConfig) {
         self.w = weights
-        self.embedding = embedding
+        self.speciesPairs = speciesPairs
         self.config = config
-    }
-
-    private func species(_ z: Int) -> [T] {
-        let ns = config.numSpecies
-        return embedding[(z * ns)..<((z + 1) * ns)].map { T($0) }
     }
 
     mutating func forward(numbers: [Int], _ g: DeviceGeometry<T>, _ k: DeviceKernels<T>)
@@ -31,24 +26,15 @@ struct DeviceInitialStage<T: CLReal> {
     {
         let (N, P, d, s, L, K) = (g.atoms, g.pairCount, config.numFeatures, config.numSphericalFeatures,
                                   config.maxDegree, config.numRadial)
-        // RadialCoefficients_0 depends only on the species pair: one MLP row per distinct pair.
-        var rowOf: [Int: Int] = [:], inputs: [T] = []
-        let rows: [Int32] = (0..<P).map { p in
-            let key = numbers[g.hostCenters[p]] * 1000 + numbers[g.hostOthers[p]]
-            if let r = rowOf[key] { return Int32(r) }
-            rowOf[key] = rowOf.count
-            inputs += species(numbers[g.hostCenters[p]]) + species(numbers[g.hostOthers[p]])
-            return Int32(rowOf.count - 1)
-        }
-        let tableRows = try CLBuffer<Int32>(k.context, rows.isEmpty ? [0] : rows)
-        let table = try k.dense.mlp(CLBuffer(k.context, inputs.isEmpty ? [T](repeating: 0, count: 2 * config.numSpecies) : inputs),
-                                    rows: max(rowOf.count, 1), w.radial)
-        self.table = table
+        // RadialCoefficients_0 depends only on the species pair: its rows were made at load.
+        let tableRows = try speciesPairs.rows(numbers: numbers, centers: g.hostCenters, others: g.hostOthers,
+                                              context: k.context)
         self.tableRows = tableRows
-        let e = try k.pairs.contractRadial(table, coefRows: tableRows, radial: g.features.radial, pairs: P, basis: K, features: d)
+        let e = try k.pairs.contractRadial(speciesPairs.table, coefRows: tableRows, radial: g.features.radial, pairs: P,
+                                           basis: K, features: d)
         let h0: CLBuffer<T>
         if let nodeInit = w.nodeInit {
-            h0 = try k.dense.dense(CLBuffer(k.context, numbers.flatMap { species($0) }), rows: N, nodeInit)
+            h0 = try k.dense.dense(CLBuffer(k.context, numbers.flatMap { speciesPairs.species($0) }), rows: N, nodeInit)
         } else {
             h0 = try k.zeros(N * d)
         }
@@ -56,8 +42,8 @@ struct DeviceInitialStage<T: CLReal> {
         let h1 = try w.scalarUpdate.forward(h0, message, rows: N, k, cache: &scalarCache)
         let coef = try k.dense.dense(e, rows: P, w.coefficients)
         coefficients = coef
-        let G = try k.pairs.edgeBasis(coef, harmonics: g.features.harmonics, pairs: P, maxDegree: L, features: s)
-        let A0 = try k.pairs.segmentSum(G, columns: (L + 1) * (L + 1) * s, g.centers)
+        // A0 = Σ_{p→i} G_p, fused: G [P, (L+1)², s] is the largest pair tensor and is never stored.
+        let A0 = try k.pairs.edgeBasisSum(coef, harmonics: g.features.harmonics, centers: g.centers, maxDegree: L, features: s)
         let (A1, hid) = try k.equivariant.tensorDense(A0, rows: N, w.tensorDense)
         hidden = hid
         sphericalOut = A1
@@ -76,13 +62,13 @@ struct DeviceInitialStage<T: CLReal> {
         let aBar1 = try k.sum(aIn, k.equivariant.normFeaturesBackward(normBar, sphericalOut!, rows: N, maxDegree: L, features: s),
                               count: aIn.count)
         let aBar0 = try k.equivariant.tensorDenseBackward(aBar1, rows: N, w.tensorDense, hidden: hidden!)
-        let gBar = try k.pairs.gather(aBar0, columns: (L + 1) * (L + 1) * s, g.centers)
-        let (coefBar, yBar) = try k.pairs.edgeBasisBackward(gBar, coefficients!, harmonics: g.features.harmonics,
-                                                            pairs: P, maxDegree: L, features: s)
+        let (coefBar, yBar) = try k.pairs.edgeBasisBackward(aBar0, coefficients!, harmonics: g.features.harmonics,
+                                                            pairs: P, maxDegree: L, features: s, centers: g.centers)
         try bar.addHarmonics(yBar, k)
         let (_, messageBar) = try w.scalarUpdate.backward(hBar1, rows: N, k, cache: scalarCache)  // h0: species only
         let eBar = try k.sum(k.pairs.gather(k.dense.denseBackward(messageBar, rows: N, w.scalarMessage), columns: d, g.centers),
                              k.dense.denseBackward(coefBar, rows: P, w.coefficients), count: P * d)
-        try bar.addRadial(k.pairs.contractRadialBackwardRadial(eBar, table!, coefRows: tableRows, pairs: P, basis: K, features: d), k)
+        try bar.addRadial(k.pairs.contractRadialBackwardRadial(eBar, speciesPairs.table, coefRows: tableRows, pairs: P,
+                                                               basis: K, features: d), k)
     }
 }

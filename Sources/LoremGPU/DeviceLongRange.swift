@@ -3,19 +3,24 @@ import LoremIO
 import LoremModel
 import LoremReference
 
-/// The long-range branch's model-level parts (weights, the Ewald kernel family for all charge
-/// channels); `stage(geometry:)` makes the stage for one batch.
+/// The long-range branch's model-level parts (weights, the Ewald and, when the method may use
+/// it, PME kernel families for all charge channels, whose clFFT plans then live as long as the
+/// engine); `stage(geometry:)` makes the stage for one batch.
 struct DeviceLongRange<T: CLReal> {
     let w: DeviceWeights<T>.LongRange
     let config: LoremConfig
+    let method: LongRangeMethod
     let ewald: EwaldKernels<T>
+    let pme: PMEKernels<T>?
     let context: CLContext
 
-    init(weights: DeviceWeights<T>.LongRange, config: LoremConfig, context: CLContext) throws {
+    init(weights: DeviceWeights<T>.LongRange, config: LoremConfig, method: LongRangeMethod, context: CLContext) throws {
         w = weights
         self.config = config
+        self.method = method
         self.context = context
         ewald = try EwaldKernels(context: context, channels: config.chargeChannels)
+        pme = method == .ewald ? nil : try PMEKernels(context: context, channels: config.chargeChannels)
     }
 
     func stage(geometry g: DeviceGeometry<T>) -> DeviceLongRangeStage<T> {
@@ -24,11 +29,13 @@ struct DeviceLongRange<T: CLReal> {
 }
 
 /// Step 10 of `Lorem.__call__` on the device (LOREM_MATH.md §7.2, §8), mirroring
-/// LoremReference's LongRangeStage: charges [N, C] with all C channels in one Ewald pass per
-/// structure of the batch (Ewald is the only per-structure operation, §0 "Batching").
+/// LoremReference's LongRangeStage: charges [N, C] with all C channels in one Ewald pass (Ewald
+/// is the only per-structure operation, §0 "Batching"). All molecules of the batch share one
+/// direct-sum launch (`EwaldMolecules`, §8.3); each periodic structure (bulk, slab) has its own
+/// `EwaldOperator` (exact Ewald or PME) and launches on its slice of the rows.
 struct DeviceLongRangeStage<T: CLReal> {
     let parent: DeviceLongRange<T>
-    private var plans: [EwaldGeometry<T>] = []
+    private var ewald = BatchEwald()
     private var chargeCache = CLMLPCache<T>()
     private var chargeHidden: CLBuffer<T>? = nil
     private var charges: CLBuffer<T>? = nil
@@ -45,32 +52,88 @@ struct DeviceLongRangeStage<T: CLReal> {
 
     private var C: Int { parent.config.chargeChannels }
 
-    /// One Ewald plan per structure: the reference's set-up (k-grid, slab frame) on that
-    /// structure's own pair list (local atom indices).
-    private static func plans(_ g: DeviceGeometry<T>, cutoff: Double, context: CLContext) throws -> [EwaldGeometry<T>] {
-        try g.structures.indices.map { s in
-            let structure = g.structures[s], offset = g.layout.hostStart[s]
-            let r = g.pairStart[s]..<g.pairStart[s + 1]
-            let list = PairList(centers: g.hostCenters[r].map { $0 - offset }, others: g.hostOthers[r].map { $0 - offset },
-                                shifts: g.hostShifts[r].map { SIMD3(Double($0.x), Double($0.y), Double($0.z)) })
-            let summation = try EwaldSummation(positions: structure.positions, cell: structure.cell, pbc: structure.pbc,
-                                               cutoff: cutoff, pairs: list)
-            return try EwaldGeometry<T>(context: context, summation: summation, pairs: list)
-        }
+    /// The batch's long-range set-up: the molecules together, and one operator per periodic
+    /// structure.
+    private struct BatchEwald {
+        var molecules: EwaldMolecules<T>? = nil
+        /// Structure indices of the molecules, in the order of `molecules.structures`.
+        var moleculeStructures: [Int] = []
+        var periodic: [(structure: Int, plan: EwaldOperator<T>)] = []
     }
 
-    /// Applies `operation` ([n_s, C] → [n_s, C]) to each structure's rows of x [N, C].
-    private func perStructure(_ x: CLBuffer<T>, _ g: DeviceGeometry<T>,
-                              _ operation: (CLBuffer<T>, EwaldGeometry<T>) throws -> CLBuffer<T>) throws -> CLBuffer<T> {
-        if plans.count == 1 { return try operation(x, plans[0]) }
+    private static func batchEwald(_ g: DeviceGeometry<T>, _ parent: DeviceLongRange<T>) throws -> BatchEwald {
+        var b = BatchEwald()
+        for s in g.structures.indices {
+            if g.structures[s].periodicDimensions == 0 {
+                b.moleculeStructures.append(s)
+            } else {
+                b.periodic.append((s, try plan(s, g, parent)))
+            }
+        }
+        if !b.moleculeStructures.isEmpty {
+            b.molecules = try EwaldMolecules(context: parent.context, positions: g.positions, atomCount: g.atoms,
+                                             structures: b.moleculeStructures.map { g.atomRange($0) })
+        }
+        return b
+    }
+
+    /// The long-range operator of periodic structure s: the reference's set-up (k-grid or PME
+    /// mesh, slab frame) on that structure's own pair list (local atom indices).
+    private static func plan(_ s: Int, _ g: DeviceGeometry<T>, _ parent: DeviceLongRange<T>) throws -> EwaldOperator<T> {
+        let structure = g.structures[s], offset = g.layout.hostStart[s]
+        let r = g.pairStart[s]..<g.pairStart[s + 1]
+        let list = PairList(centers: g.hostCenters[r].map { $0 - offset }, others: g.hostOthers[r].map { $0 - offset },
+                            shifts: g.hostShifts[r].map { SIMD3(Double($0.x), Double($0.y), Double($0.z)) })
+        let summation = try EwaldSummation(positions: structure.positions, cell: structure.cell, pbc: structure.pbc,
+                                           cutoff: parent.config.cutoff, pairs: list,
+                                           reciprocal: parent.method.reciprocal(atoms: structure.positions.count))
+        return try EwaldOperator<T>(ewald: parent.ewald, pme: parent.pme, summation: summation, pairs: list)
+    }
+
+    /// A·x for x [N, C]: the potentials of charges x, and equally the charge cotangent of
+    /// cotangent x, A being symmetric (§10.2 G5). Molecules in one launch; each periodic
+    /// structure on a copy of its rows (a batch of one periodic structure needs no copies).
+    private func applyEwald(_ x: CLBuffer<T>, _ g: DeviceGeometry<T>) throws -> CLBuffer<T> {
+        if ewald.molecules == nil, ewald.periodic.count == 1 { return try ewald.periodic[0].plan.potentials(x) }
         let out = try CLBuffer<T>(parent.context, count: g.atoms * C)
-        for s in plans.indices {
+        if let molecules = ewald.molecules { try parent.ewald.potentials(x, molecules, into: out) }
+        for (s, plan) in ewald.periodic {
             let r = g.atomRange(s)
-            let slice = try CLBuffer<T>(parent.context, count: r.count * C)
-            try slice.copy(from: x, sourceOffset: r.lowerBound * C, count: r.count * C)
-            try out.copy(from: operation(slice, plans[s]), offset: r.lowerBound * C, count: r.count * C)
+            try out.copy(from: plan.potentials(rows(x, r)), offset: r.lowerBound * C, count: r.count * C)
         }
         return out
+    }
+
+    /// Rows r of x [N, C] as their own buffer.
+    private func rows(_ x: CLBuffer<T>, _ r: Range<Int>) throws -> CLBuffer<T> {
+        let slice = try CLBuffer<T>(parent.context, count: r.count * C)
+        try slice.copy(from: x, sourceOffset: r.lowerBound * C, count: r.count * C)
+        return slice
+    }
+
+    /// The backward of V = A·q for cotangent V̄: the explicit long-range geometry gradient
+    /// (§10.2 G2–G6) of B = Σ V̄·V(q) at fixed charges, as ∂B/∂R [N] and one virial (row-major 9)
+    /// per structure, and the charge cotangent q̄ = A·V̄ [N, C] (§10.2 G5).
+    private func backwardEwald(charges q: CLBuffer<T>, cotangent vBar: CLBuffer<T>, _ g: DeviceGeometry<T>)
+        throws -> (gradient: [SIMD3<Double>], virials: [[Double]], qBar: CLBuffer<T>)
+    {
+        var gradient = [SIMD3<Double>](repeating: .zero, count: g.atoms)
+        var virials = [[Double]](repeating: [Double](repeating: 0, count: 9), count: g.structures.count)
+        let qBar = try CLBuffer<T>(parent.context, count: g.atoms * C)
+        if let molecules = ewald.molecules {
+            let direct = try parent.ewald.geometryGradient(charges: q, cotangent: vBar, molecules)
+            gradient = try downloadVectors(direct.positions)  // zero outside the molecules
+            for (s, w) in zip(ewald.moleculeStructures, direct.virials) { virials[s] = w.flatMap { $0 } }
+            try parent.ewald.potentials(vBar, molecules, into: qBar)
+        }
+        for (s, plan) in ewald.periodic {
+            let r = g.atomRange(s)
+            let (periodic, structureQBar) = try plan.backward(charges: rows(q, r), cotangent: rows(vBar, r))
+            gradient.replaceSubrange(r, with: try downloadVectors(periodic.positions))
+            virials[s] = periodic.virial.flatMap { $0 }
+            try qBar.copy(from: structureQBar, offset: r.lowerBound * C, count: r.count * C)
+        }
+        return (gradient, virials, qBar)
     }
 
     mutating func forward(h: CLBuffer<T>, A: CLBuffer<T>, _ g: DeviceGeometry<T>, _ k: DeviceKernels<T>)
@@ -79,13 +142,13 @@ struct DeviceLongRangeStage<T: CLReal> {
         let (w, c) = (parent.w, parent.config)
         let (N, s, L) = (g.atoms, c.numSphericalFeatures, c.maxDegree)
         let slr = C - 1
-        plans = try Self.plans(g, cutoff: c.cutoff, context: parent.context)
+        ewald = try Self.batchEwald(g, parent)
         let q0 = try k.dense.mlp(h, rows: N, w.charges, cache: &chargeCache)
         let (qs, hidden) = try k.equivariant.tensorDense(A, rows: N, w.sphericalCharges)
         chargeHidden = hidden
         let q = try k.pairs.concat(q0, columns: 1, qs, columns: slr, rows: N)
         charges = q
-        let v = try perStructure(q, g) { try parent.ewald.potentials($0, $1) }
+        let v = try applyEwald(q, g)
         potentials = v
         let (v0, vs) = try k.pairs.concatBackward(v, rows: N, columns: 1, slr)  // split columns
         let p = try k.equivariant.dense(vs, rows: N, w.potentialDense)
@@ -115,17 +178,7 @@ struct DeviceLongRangeStage<T: CLReal> {
         let (phiBar, aBarMix) = try k.equivariant.tensorBackward(uBar, phi!, nodes!, rows: N, w.tensor)
         let vsBar = try k.equivariant.denseBackward(phiBar, rows: N, w.potentialDense)
         let vBar = try k.pairs.concat(v0Bar, columns: 1, vsBar, columns: slr, rows: N)
-        var gradient: [SIMD3<Double>] = [], virials: [[Double]] = []
-        for s in plans.indices {
-            let r = g.atomRange(s)
-            let (q, v) = (try CLBuffer<T>(parent.context, count: r.count * C), try CLBuffer<T>(parent.context, count: r.count * C))
-            try q.copy(from: charges!, sourceOffset: r.lowerBound * C, count: r.count * C)
-            try v.copy(from: vBar, sourceOffset: r.lowerBound * C, count: r.count * C)
-            let geometric = try parent.ewald.geometryGradient(charges: q, cotangent: v, plans[s])
-            gradient += try downloadVectors(geometric.positions)
-            virials.append(geometric.virial.flatMap { $0 })
-        }
-        let qBar = try perStructure(vBar, g) { try parent.ewald.chargeCotangent($0, $1) }
+        let (gradient, virials, qBar) = try backwardEwald(charges: charges!, cotangent: vBar, g)
         let (q0Bar, qsBar) = try k.pairs.concatBackward(qBar, rows: N, columns: 1, slr)
         let hBar = try k.sum(hBarUpdate, k.dense.mlpBackward(q0Bar, rows: N, w.charges, cache: chargeCache), count: N * d)
         let aBar = try k.sum(aBarMix, k.equivariant.tensorDenseBackward(qsBar, rows: N, w.sphericalCharges, hidden: chargeHidden!),

@@ -34,3 +34,8 @@ public protocol StageProfiling: AnyObject {
     var profiling: Bool { get set }
     var lastStageTimes: [(stage: String, seconds: Double)] { get }
 }
+
+/// An engine whose device buffers are counted, so benchmarks can report peak device memory.
+public protocol DeviceMemoryReporting: AnyObject {
+    var deviceMemory: CLMemoryLedger { get }
+}

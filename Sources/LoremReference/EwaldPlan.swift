@@ -40,3 +40,46 @@ extension EwaldSummation {
         slab.map { ($0.normal, $0.height) }
     }
 }
+
+/// Read-only view of a PME mesh set-up (LOREM_MATH.md §9) for device engines, which spread,
+/// transform and gather on the device but take the mesh size, every atom's B-spline stencil and
+/// the deconvolution moduli from here, so that both engines use the same mesh and weights.
+public struct PMEMeshView: Sendable {
+    /// Mesh points n_A along each cell vector (products of 2, 3, 5, 7).
+    public let size: SIMD3<Int>
+    /// B-spline order p.
+    public let order: Int
+    /// Per atom: the first mesh index of its stencil on each axis, wrapped into 0..<n_A; the
+    /// atom touches the points (base_A − j) mod n_A, j = 0…p−1.
+    public let bases: [SIMD3<Int>]
+    /// [N, 3, p]: M_p weights of those points, and [N, 3, p] their derivatives d/du_A.
+    public let weights: [Double]
+    public let derivatives: [Double]
+    /// ∂u_A/∂R = n_A · (column A of h⁻¹), A = 0, 1, 2.
+    public let meshGradient: [SIMD3<Double>]
+    /// b_A = 2π · column A of h⁻¹; k_m = Σ_A m_A b_A with m_A in fftfreq order.
+    public let reciprocalBasis: [SIMD3<Double>]
+    /// |b_A(m)|² per axis (n_A values each): the B-spline deconvolution factors.
+    public let moduli: [[Double]]
+}
+
+extension EwaldSummation {
+    /// The PME mesh of a summation built with `reciprocal: .pme`, nil otherwise.
+    public var pmeMesh: PMEMeshView? {
+        guard let pme else { return nil }
+        let n = pme.size
+        var bases: [SIMD3<Int>] = [], weights: [Double] = [], derivatives: [Double] = []
+        bases.reserveCapacity(pme.stencils.count)
+        weights.reserveCapacity(3 * pme.order * pme.stencils.count)
+        derivatives.reserveCapacity(weights.capacity)
+        for atom in pme.stencils {
+            bases.append(SIMD3((0..<3).map { a in ((atom[a].base % n[a]) + n[a]) % n[a] }))
+            for axis in atom {
+                weights += axis.weights
+                derivatives += axis.derivatives
+            }
+        }
+        return PMEMeshView(size: n, order: pme.order, bases: bases, weights: weights, derivatives: derivatives,
+                           meshGradient: pme.meshGradient, reciprocalBasis: pme.reciprocalBasis, moduli: pme.moduli)
+    }
+}

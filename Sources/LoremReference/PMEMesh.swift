@@ -12,11 +12,16 @@ public enum ReciprocalMethod: Sendable, Equatable {
 public struct PMEParameters: Sendable, Equatable {
     /// Order p of the cardinal B-spline (even: odd orders have a zero in the deconvolution).
     public var order: Int
-    /// Largest mesh spacing in Å; nil means λ/2 (λ = cutoff/8), which keeps the interpolation
-    /// error near float32 rounding (§9, "Required agreement").
+    /// Largest mesh spacing in Å; nil means λ = cutoff/8, the exact k-sum's own wavelength.
     public var spacing: Double?
 
-    public init(order: Int = 6, spacing: Double? = nil) {
+    /// The defaults, order 8 at spacing λ, were chosen by measurement against exact Ewald with
+    /// the shipped model on a rattled 512-atom NaCl cell in float64 (|ΔE|/N, force RMS):
+    /// p6 λ/2 3.5e-9 eV, 6.8e-7 eV/Å; p6 λ 3.3e-8, 4.2e-6; p8 λ 2.1e-9, 4.8e-7; p8 1.5λ 2.2e-6,
+    /// 5.8e-4; p4 λ 2.8e-7, 1.1e-4. p8 λ is 200× inside the 1e-4 eV/Å target, below float32
+    /// rounding of the rest of the model, and its mesh has 8× fewer points than λ/2, which is
+    /// what memory at 100k atoms needs (Benchmarks/README.md).
+    public init(order: Int = 8, spacing: Double? = nil) {
         self.order = order
         self.spacing = spacing
     }
@@ -33,11 +38,12 @@ struct PMEMesh: Sendable {
     let stencils: [[(base: Int, weights: [Double], derivatives: [Double])]]
     /// ∂u_A/∂R = n_A · (column A of h⁻¹).
     let meshGradient: [SIMD3<Double>]
-    /// G(k_m)·B(m)/V on the full mesh (C order), 0 at m = 0.
-    let influence: [Double]
-    /// k_m for every mesh point, for the virial.
-    let kVectors: [SIMD3<Double>]
+    /// b_A = 2π · column A of h⁻¹: k_m = Σ_A m_A b_A.
+    let reciprocalBasis: [SIMD3<Double>]
+    /// |b_A(m)|² per axis and mesh index (the B-spline deconvolution).
+    let moduli: [[Double]]
     let smearing: Double
+    let volume: Double
 
     var count: Int { size.x * size.y * size.z }
 
@@ -46,34 +52,43 @@ struct PMEMesh: Sendable {
         guard parameters.order >= 4, parameters.order % 2 == 0, parameters.order <= 12 else {
             throw EwaldError("PME spline order must be even and within 4…12, got \(parameters.order)")
         }
-        let spacing = parameters.spacing ?? wavelength / 2
+        let spacing = parameters.spacing ?? wavelength
         guard spacing > 0, spacing.isFinite else { throw EwaldError("PME mesh spacing must be positive, got \(spacing)") }
         order = parameters.order
         self.smearing = smearing
+        self.volume = volume
         size = SIMD3((0..<3).map { a in PMEMesh.fftFriendly(max(Int((norm(cell[a]) / spacing).rounded(.up)), 2 * parameters.order)) })
         let n = size
         meshGradient = (0..<3).map { Double(n[$0]) * inverseColumns[$0] }
         stencils = positions.map { r in
             (0..<3).map { a in BSpline.stencil(parameters.order, Double(n[a]) * dot(r, inverseColumns[a])) }
         }
-        let b = inverseColumns.map { 2 * Double.pi * $0 }
-        let moduli = (0..<3).map { PMEMesh.splineModuli(order: parameters.order, size: n[$0]) }
-        var influence = [Double](repeating: 0, count: n.x * n.y * n.z), kv = [SIMD3<Double>](repeating: .zero, count: influence.count)
-        let sigma2 = smearing * smearing
+        reciprocalBasis = inverseColumns.map { 2 * Double.pi * $0 }
+        moduli = (0..<3).map { PMEMesh.splineModuli(order: parameters.order, size: n[$0]) }
+    }
+
+    /// k_m for the mesh point (g0, g1, g2) (frequencies in fftfreq order).
+    func kVector(_ g0: Int, _ g1: Int, _ g2: Int) -> SIMD3<Double> {
+        let m = SIMD3(PMEMesh.frequency(g0, size.x), PMEMesh.frequency(g1, size.y), PMEMesh.frequency(g2, size.z))
+        return Double(m.x) * reciprocalBasis[0] + Double(m.y) * reciprocalBasis[1] + Double(m.z) * reciprocalBasis[2]
+    }
+
+    /// G(k_m)·B(m)/V on the full mesh (C order), 0 at m = 0. Recomputed per call (O(mesh),
+    /// far below the FFTs) so that a mesh costs no more memory than its charges.
+    func influence() -> [Double] {
+        let n = size, sigma2 = smearing * smearing
+        var out = [Double](repeating: 0, count: count)
         for g0 in 0..<n.x {
             for g1 in 0..<n.y {
                 for g2 in 0..<n.z {
-                    let m = SIMD3(PMEMesh.frequency(g0, n.x), PMEMesh.frequency(g1, n.y), PMEMesh.frequency(g2, n.z))
-                    let k = Double(m.x) * b[0] + Double(m.y) * b[1] + Double(m.z) * b[2]
-                    let k2 = dot(k, k), idx = (g0 * n.y + g1) * n.z + g2
-                    kv[idx] = k
+                    let k = kVector(g0, g1, g2), k2 = dot(k, k)
                     guard k2 > 0 else { continue }
-                    influence[idx] = 4 * Double.pi * exp(-0.5 * sigma2 * k2) / k2 * moduli[0][g0] * moduli[1][g1] * moduli[2][g2] / volume
+                    out[(g0 * n.y + g1) * n.z + g2] = 4 * Double.pi * exp(-0.5 * sigma2 * k2) / k2
+                        * moduli[0][g0] * moduli[1][g1] * moduli[2][g2] / volume
                 }
             }
         }
-        self.influence = influence
-        kVectors = kv
+        return out
     }
 
     /// fftfreq ordering: 0, 1, …, ⌈n/2⌉−1, −⌊n/2⌋, …, −1.
@@ -136,7 +151,7 @@ struct PMEMesh: Sendable {
     }
 
     /// φ(g) = Σ_m G·B/V (m) F(m) e^{−2πi m·g/n}: the mesh potential (real by symmetry).
-    func potentialMesh(_ f: [ComplexDouble]) -> [Double] {
+    func potentialMesh(_ f: [ComplexDouble], _ influence: [Double]) -> [Double] {
         var a = zip(influence, f).map { $0.0 * $0.1 }
         FFT.transform3D(&a, size, sign: -1)
         return a.map(\.re)
@@ -144,8 +159,9 @@ struct PMEMesh: Sendable {
 
     /// V_i^k = ½ Σ_g w_i(g) φ(g) per channel.
     func potentials(_ q: [[Double]]) -> [[Double]] {
-        q.map { channel in
-            let phi = potentialMesh(structureFactor(spread(channel)))
+        let kernel = influence()
+        return q.map { channel in
+            let phi = potentialMesh(structureFactor(spread(channel)), kernel)
             return channel.indices.map { i in
                 var v = 0.0
                 forEachPoint(of: i) { g, w, _ in v += w * phi[g] }
@@ -158,11 +174,11 @@ struct PMEMesh: Sendable {
     /// factors): ∂B/∂R_i = ½[V̄_i ∇w_i·φ^q + q_i ∇w_i·φ^V̄]; fractional mesh coordinates are
     /// strain invariant, so W = Σ_m ½(G·B/V) P_m 2(σ²/2 + 1/k²) k⊗k − B_k I, P_m = Re F^V̄ F^q*.
     func addGradient(_ q: [[Double]], _ vbar: [[Double]], _ grad: inout [SIMD3<Double>], _ virial: inout [SIMD3<Double>]) {
-        let sigma2 = smearing * smearing
+        let sigma2 = smearing * smearing, kernel = influence()
         var energy = 0.0
         for ch in q.indices {
             let fq = structureFactor(spread(q[ch])), fv = structureFactor(spread(vbar[ch]))
-            let phiQ = potentialMesh(fq), phiV = potentialMesh(fv)
+            let phiQ = potentialMesh(fq, kernel), phiV = potentialMesh(fv, kernel)
             for i in q[ch].indices {
                 var gq = SIMD3<Double>.zero, gv = SIMD3<Double>.zero
                 forEachPoint(of: i) { g, _, dw in
@@ -171,10 +187,10 @@ struct PMEMesh: Sendable {
                 }
                 grad[i] += 0.5 * (vbar[ch][i] * gq + q[ch][i] * gv)
             }
-            for m in 0..<count where influence[m] != 0 {
-                let p = 0.5 * influence[m] * (fv[m].re * fq[m].re + fv[m].im * fq[m].im)
+            for m in 0..<count where kernel[m] != 0 {
+                let p = 0.5 * kernel[m] * (fv[m].re * fq[m].re + fv[m].im * fq[m].im)
                 energy += p
-                let k = kVectors[m]
+                let k = kVector(m / (size.y * size.z), (m / size.z) % size.y, m % size.z)
                 let strain = p * 2 * (0.5 * sigma2 + 1 / dot(k, k))
                 for a in 0..<3 { virial[a] += (strain * k[a]) * k }
             }

@@ -46,21 +46,29 @@ public struct ReferenceEngine: LoremEngine, Sendable {
     public let config: LoremConfig
     public let weights: LoremWeights
     /// Exact k-sum (lorem-jax's definition) or PME for the periodic long range.
-    public let reciprocal: ReciprocalMethod
+    public let longRange: LongRangeMethod
     private let basis: BernsteinBasis
     private let harmonics: SphericalHarmonics
 
-    public init(config: LoremConfig, weights: LoremWeights, reciprocal: ReciprocalMethod = .exact) throws {
+    public init(config: LoremConfig, weights: LoremWeights, longRange: LongRangeMethod = .ewald) throws {
         try self.init(config: config, weights: weights,
-                      basis: BernsteinBasis(count: config.numRadial, cutoff: config.cutoff), reciprocal: reciprocal)
+                      basis: BernsteinBasis(count: config.numRadial, cutoff: config.cutoff), longRange: longRange)
+    }
+
+    /// One reciprocal method for every periodic structure.
+    public init(config: LoremConfig, weights: LoremWeights, reciprocal: ReciprocalMethod) throws {
+        switch reciprocal {
+        case .exact: try self.init(config: config, weights: weights, longRange: .ewald)
+        case .pme(let p): try self.init(config: config, weights: weights, longRange: .pme(p))
+        }
     }
 
     /// With an explicit radial basis (tests use the exact-binomial one, see `BernsteinBasis`).
-    init(config: LoremConfig, weights: LoremWeights, basis: BernsteinBasis, reciprocal: ReciprocalMethod = .exact) throws {
+    init(config: LoremConfig, weights: LoremWeights, basis: BernsteinBasis, longRange: LongRangeMethod = .ewald) throws {
         self.config = config
         self.weights = weights
         self.basis = basis
-        self.reciprocal = reciprocal
+        self.longRange = longRange
         self.harmonics = SphericalHarmonics(maxDegree: config.maxDegree)
     }
 
@@ -84,7 +92,7 @@ public struct ReferenceEngine: LoremEngine, Sendable {
         var ewald: EwaldSummation? = nil
         if longRange != nil {
             ewald = try EwaldSummation(positions: s.positions, cell: s.cell, pbc: s.pbc, cutoff: config.cutoff,
-                                       pairs: pairs, reciprocal: reciprocal)
+                                       pairs: pairs, reciprocal: self.longRange.reciprocal(atoms: s.positions.count))
             let (h2, e) = longRange!.forward(h: h, A: A, ewald: ewald!)
             h = h2
             for i in energies.indices { energies[i] += e[i] }

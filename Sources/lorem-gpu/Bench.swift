@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
 
             Models: --model takes a lorem-train checkpoint folder, 'default' (the built-in model, models/default) or 'random' (lorem-jax's default hyper-parameters: cutoff 5, max_degree 6, 128 features, … with random weights); repeat it to benchmark several. Without --model: default, then random.
 
-            Each system is evaluated once to warm up (program builds, buffers), then --repeats times; the table gives the median, min and max wall time per energy+forces evaluation, the CPU time per evaluation (user + system, all threads; less sensitive than wall time to other work on the machine), atoms per second, µs per atom and the peak resident memory of the process so far (getrusage; with a CPU OpenCL device such as PoCL the device buffers are host memory and included). One extra, profiled evaluation per system gives the per-stage breakdown (OpenCL engine). --json writes all numbers and, for --structures, the energy (with the checkpoint's elemental baseline, as predict reports it) and forces of the last evaluation of every frame. --save-structures writes the chosen systems as extxyz and exits.
+            Each system is evaluated once to warm up (program builds, buffers), then --repeats times; the table gives the median, min and max wall time per energy+forces evaluation, the CPU time per evaluation (user + system, all threads; less sensitive than wall time to other work on the machine), atoms per second, µs per atom, the peak resident memory of the process so far (getrusage; with a CPU OpenCL device such as PoCL the device buffers are host memory and included) and, for the OpenCL engine, the peak bytes in live device buffers during the timed evaluations. One extra, profiled evaluation per system gives the per-stage breakdown (OpenCL engine). --json writes all numbers and, for --structures, the energy (with the checkpoint's elemental baseline, as predict reports it) and forces of the last evaluation of every frame. --save-structures writes the chosen systems as extxyz and exits.
             """)
 
     @Option(name: .long, help: "Checkpoint folder, 'default' (built-in model) or 'random' (lorem-jax default hyper-parameters, random weights); repeatable (default: default and random).")
@@ -97,7 +97,7 @@ struct Bench: ParsableCommand {
         if let json {
             let doc: [String: Any] = [
                 "engines": engines, "precision": engineOptions.precision, "long_range": engineOptions.longRange,
-                "repeats": repeats, "machine": Self.machine(), "device_memory": "not tracked (see peak_rss_mib)",
+                "repeats": repeats, "machine": Self.machine(), "device_memory": "peak_device_mib: bytes in live device buffers during the timed evaluations",
                 "load_average_1min": ["start": loadAtStart, "end": Self.loadAverage()],
                 "results": rows,
             ]
@@ -113,6 +113,8 @@ struct Bench: ParsableCommand {
         progress(system, "warm-up")
         var results = try Self.evaluate(engine, system)
         var times: [Double] = []
+        let ledger = (engine as? any DeviceMemoryReporting)?.deviceMemory
+        ledger?.resetPeak()
         let cpuStart = Self.cpuSeconds()
         for r in 0..<repeats {
             progress(system, "evaluation \(r + 1)/\(repeats)")
@@ -121,6 +123,7 @@ struct Bench: ParsableCommand {
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
         let cpuMilliseconds = (Self.cpuSeconds() - cpuStart) * 1000 / Double(repeats)
+        let peakDevice = ledger.map { Double($0.peakBytes) / (1024 * 1024) }
         var stages: [(String, Double)] = []
         if !noStages, let profiled = engine as? StageProfiling {
             progress(system, "profiled evaluation")
@@ -130,10 +133,11 @@ struct Bench: ParsableCommand {
             stages = profiled.lastStageTimes.map { ($0.stage, $0.seconds * 1000) }
         }
         progress(system, "neighbour list and k-vectors for the table")
-        let (pairs, kVectors) = try counts(system, config: model.config)
+        let (pairs, kVectors, meshPoints) = try counts(system, config: model.config)
         var row = BenchRow(system: system.name, kind: system.kind, structures: system.structures.count, atoms: system.atoms,
-                           periodic: system.periodic, pairs: pairs, kVectors: kVectors, times: times,
-                           cpuMilliseconds: cpuMilliseconds, peakRSSMiB: Self.peakRSSMiB(), stages: stages)
+                           periodic: system.periodic, pairs: pairs, kVectors: kVectors, meshPoints: meshPoints, times: times,
+                           cpuMilliseconds: cpuMilliseconds, peakRSSMiB: Self.peakRSSMiB(), peakDeviceMiB: peakDevice,
+                           stages: stages)
         if system.kind == "file" {
             row.energies = zip(results, baseline).map { $0.energy + $1 }
             row.modelEnergies = results.map(\.energy)
@@ -148,20 +152,24 @@ struct Bench: ParsableCommand {
             : try engine.evaluate(batch: system.structures, forces: true)
     }
 
-    /// Pairs of the model's neighbour list (r < cutoff, both directions) and exact-Ewald k-vectors
-    /// (half space, as evaluated), summed over the system's structures.
-    private func counts(_ system: BenchSystem, config: LoremConfig) throws -> (pairs: Int, kVectors: Int?) {
-        var pairs = 0, kVectors = 0
+    /// Pairs of the model's neighbour list (r < cutoff, both directions), and the k-vectors (exact
+    /// Ewald, half space as evaluated) or mesh points (PME) of the periodic structures under the
+    /// chosen `--long-range` method, summed over the system's structures (nil where none uses it).
+    private func counts(_ system: BenchSystem, config: LoremConfig) throws -> (pairs: Int, kVectors: Int?, meshPoints: Int?) {
+        var pairs = 0, kVectors: Int? = nil, meshPoints: Int? = nil
         for s in system.structures {
             let list = try NeighborList.build(positions: s.positions, cell: s.cell, pbc: s.pbc, cutoff: config.cutoff)
             pairs += list.count
-            if config.longRange, s.periodicDimensions > 0, engineOptions.longRange == "ewald" {
-                kVectors += try EwaldSummation(positions: s.positions, cell: s.cell, pbc: s.pbc, cutoff: config.cutoff,
-                                               pairs: list).kVectorCount
+            guard config.longRange, s.periodicDimensions > 0 else { continue }
+            let ewald = try EwaldSummation(positions: s.positions, cell: s.cell, pbc: s.pbc, cutoff: config.cutoff, pairs: list,
+                                           reciprocal: engineOptions.method.reciprocal(atoms: s.count))
+            if let mesh = ewald.pmeMesh {
+                meshPoints = (meshPoints ?? 0) + mesh.size.x * mesh.size.y * mesh.size.z
+            } else {
+                kVectors = (kVectors ?? 0) + ewald.kVectorCount
             }
         }
-        let hasK = config.longRange && system.periodic && engineOptions.longRange == "ewald"
-        return (pairs, hasK ? kVectors : nil)
+        return (pairs, kVectors, meshPoints)
     }
 
     /// The elemental baseline of each structure (0 when the model has none, as random models).
@@ -309,12 +317,15 @@ struct BenchRow {
     let periodic: Bool
     let pairs: Int
     let kVectors: Int?
+    let meshPoints: Int?
     /// Wall times of the timed evaluations, ms.
     let times: [Double]
     /// CPU time (user + system, all threads) per timed evaluation, ms: less sensitive than wall
     /// time to other work on a shared machine.
     let cpuMilliseconds: Double
     let peakRSSMiB: Double
+    /// Peak bytes in live device buffers during the timed evaluations (OpenCL engine).
+    let peakDeviceMiB: Double?
     /// Stage → ms of the profiled evaluation.
     let stages: [(String, Double)]
     var energies: [Double]? = nil
@@ -329,14 +340,15 @@ struct BenchRow {
     var atomsPerSecond: Double { Double(atoms) / (median / 1000) }
     var microsecondsPerAtom: Double { median * 1000 / Double(atoms) }
 
-    static let header = "system                              atoms    pairs      k-vec   median ms    min ms     max ms     CPU ms     atoms/s    µs/atom  peak RSS MiB"
+    static let header = "system                              atoms    pairs      k/mesh   median ms    min ms     max ms     CPU ms     atoms/s    µs/atom  peak RSS MiB  device MiB"
 
     var formatted: String {
-        let k = kVectors.map(String.init) ?? "-"
+        let k = kVectors.map { "\($0)k" } ?? meshPoints.map { "\($0)m" } ?? "-"
         return system.padding(toLength: 34, withPad: " ", startingAt: 0)
-            + String(format: " %7d  %9d  ", atoms, pairs) + String(repeating: " ", count: max(0, 7 - k.count)) + k
+            + String(format: " %7d  %9d  ", atoms, pairs) + String(repeating: " ", count: max(0, 8 - k.count)) + k
             + String(format: "  %10.1f  %9.1f  %9.1f  %9.1f  %10.0f  %9.1f  %8.0f", median, sorted.first!, sorted.last!,
                      cpuMilliseconds, atomsPerSecond, microsecondsPerAtom, peakRSSMiB)
+            + (peakDeviceMiB.map { String(format: "  %10.0f", $0) } ?? "           -")
     }
 
     var json: [String: Any] {
@@ -346,6 +358,8 @@ struct BenchRow {
             "atoms_per_s": atomsPerSecond, "us_per_atom": microsecondsPerAtom, "peak_rss_mib": peakRSSMiB,
         ]
         if let kVectors { d["k_vectors"] = kVectors }
+        if let meshPoints { d["mesh_points"] = meshPoints }
+        if let peakDeviceMiB { d["peak_device_mib"] = peakDeviceMiB }
         if !stages.isEmpty { d["stages"] = stages.map { ["stage": $0.0, "ms": $0.1] as [String: Any] } }
         if let energies { d["energies"] = energies }
         if let modelEnergies { d["model_energies"] = modelEnergies }

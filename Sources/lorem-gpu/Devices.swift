@@ -23,9 +23,10 @@ struct Devices: ParsableCommand {
     }
 
     static func line(_ device: CLDevice, isDefault: Bool) -> String {
-        let memory = String(format: "%.1f GiB", Double(device.globalMemoryBytes) / 1_073_741_824)
+        func gib(_ bytes: UInt64) -> String { String(format: "%.1f GiB", Double(bytes) / 1_073_741_824) }
         return "\(isDefault ? "*" : " ") \(device.address)  \(device.name)  [\(device.platformName)]  "
-            + "\(device.kind.rawValue), \(memory), \(device.computeUnits) compute units, "
+            + "\(device.kind.rawValue), \(gib(device.globalMemoryBytes)) (\(gib(device.maxAllocationBytes)) per buffer), "
+            + "\(device.computeUnits) compute units, "
             + "fp64 \(device.supportsFP64 ? "yes" : "no"), \(device.version)"
     }
 }

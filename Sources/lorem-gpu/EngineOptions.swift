@@ -13,42 +13,40 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "OpenCL precision: f32 or f64 (f64 needs cl_khr_fp64).")
     var precision: String = "f32"
 
-    @Option(name: .long, help: "Periodic long range: 'ewald' (exact k-sum, lorem-jax's definition) or 'pme' (particle-mesh Ewald; reference engine only so far).")
-    var longRange: String = "ewald"
+    @Option(name: .long, help: "Periodic long range: 'ewald' (exact k-sum, lorem-jax's definition), 'pme' (particle-mesh Ewald, O(N log N)) or 'auto' (PME from \(LongRangeMethod.defaultThreshold) atoms up, where it becomes the faster; -v on predict says which each frame used).")
+    var longRange: String = "auto"
 
     @Option(name: .long, help: "PME B-spline order (even, 4…12).")
-    var pmeOrder: Int = 6
+    var pmeOrder: Int = PMEParameters().order
 
-    @Option(name: .long, help: "PME mesh spacing in Å (default: cutoff/16, i.e. λ/2).")
+    @Option(name: .long, help: "PME mesh spacing in Å (default: cutoff/8, i.e. λ).")
     var pmeSpacing: Double?
 
     func validate() throws {
         guard ["f32", "f64"].contains(precision) else { throw ValidationError("--precision must be f32 or f64, got '\(precision)'") }
-        guard ["ewald", "pme"].contains(longRange) else {
-            throw ValidationError("--long-range must be 'ewald' or 'pme', got '\(longRange)'")
+        guard ["auto", "ewald", "pme"].contains(longRange) else {
+            throw ValidationError("--long-range must be 'auto', 'ewald' or 'pme', got '\(longRange)'")
         }
         if let d = device, d != "reference", !d.hasPrefix("opencl") {
             throw ValidationError("unknown device '\(d)': use reference, opencl or opencl:P:D (see `lorem-gpu devices`)")
         }
-        if longRange == "pme", let d = device, d != "reference" {
-            throw ValidationError("--long-range pme runs on the reference engine only so far; add --device reference")
+    }
+
+    var method: LongRangeMethod {
+        let pme = PMEParameters(order: pmeOrder, spacing: pmeSpacing)
+        switch longRange {
+        case "pme": return .pme(pme)
+        case "ewald": return .ewald
+        default: return .auto(pme, threshold: LongRangeMethod.defaultThreshold)
         }
     }
 
-    var reciprocal: ReciprocalMethod {
-        longRange == "pme" ? .pme(PMEParameters(order: pmeOrder, spacing: pmeSpacing)) : .exact
-    }
-
     /// The engine and a one-line description of it. Without --device, the OpenCL default device
-    /// is used when one exists (PME requests fall back to the reference), else the reference,
-    /// with a notice on stderr.
+    /// is used when one exists, else the reference, with a notice on stderr.
     func makeEngine(_ model: TrainedModel) throws -> (engine: any LoremEngine, description: String) {
         let spec: String
         if let device {
             spec = device
-        } else if longRange == "pme" {
-            notice("PME runs on the reference engine only so far: using --device reference")
-            spec = "reference"
         } else if let found = try? CLDevices.all(), !found.isEmpty {
             spec = "opencl"
         } else {
@@ -56,13 +54,13 @@ struct EngineOptions: ParsableArguments {
             spec = "reference"
         }
         if spec == "reference" {
-            return (try ReferenceEngine(config: model.config, weights: model.weights, reciprocal: reciprocal),
+            return (try ReferenceEngine(config: model.config, weights: model.weights, longRange: method),
                     "reference (float64 CPU)")
         }
         let chosen = try CLDevices.select(spec)
         let engine: any LoremEngine = precision == "f64"
-            ? try DeviceEngine<Double>(config: model.config, weights: model.weights, device: chosen)
-            : try DeviceEngine<Float>(config: model.config, weights: model.weights, device: chosen)
+            ? try DeviceEngine<Double>(config: model.config, weights: model.weights, device: chosen, longRange: method)
+            : try DeviceEngine<Float>(config: model.config, weights: model.weights, device: chosen, longRange: method)
         return (engine, "\(chosen.description), \(precision)")
     }
 }

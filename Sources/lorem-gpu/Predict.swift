@@ -22,6 +22,9 @@ struct Predict: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress line on stderr.")
     var quiet = false
 
+    @Flag(name: .shortAndLong, help: "Say on stderr how each frame's long range is summed (with --long-range auto: which method it chose).")
+    var verbose = false
+
     @Argument(help: "Input structures (extxyz or xyz, one or more frames).")
     var input: String
 
@@ -35,6 +38,11 @@ struct Predict: ParsableCommand {
         let (engine, engineDescription) = try engineOptions.makeEngine(trained)
         if !quiet { FileHandle.standardError.write("engine: \(engineDescription)\n".data(using: .utf8)!) }
         let frames = try ExtXYZ.read(path: input)
+        if verbose && trained.config.longRange {
+            for (k, f) in frames.enumerated() {
+                FileHandle.standardError.write("frame \(k): \(f.count) atoms, long range: \(engineOptions.method.summary(for: f))\n".data(using: .utf8)!)
+            }
+        }
         let predictor = Predictor(model: trained, engine: engine, computeStress: stress)
         var progress = Progress(total: frames.count, enabled: !quiet)
         var summary = ReferenceComparison()

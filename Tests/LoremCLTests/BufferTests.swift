@@ -31,3 +31,23 @@ final class BufferTests: XCTestCase {
         }
     }
 }
+
+/// The context's memory ledger follows buffers as they are made and freed.
+final class MemoryLedgerTests: XCTestCase {
+    func testLedgerCountsLiveBytesAndPeak() throws {
+        let context = try CLContext(device: TestDevice.context().device)
+        XCTAssertEqual(context.memory.bytesInUse, 0)
+        do {
+            let a = try CLBuffer<Float>(context, count: 1000)
+            let b = try CLBuffer<Double>(context, count: 10)
+            XCTAssertEqual(context.memory.bytesInUse, 4000 + 80)
+            _ = (a, b)
+        }
+        XCTAssertEqual(context.memory.bytesInUse, 0, "freed buffers leave the ledger")
+        XCTAssertEqual(context.memory.peakBytes, 4080)
+        context.memory.resetPeak()
+        XCTAssertEqual(context.memory.peakBytes, 0)
+        _ = try CLBuffer<Int32>(context, count: 0)
+        XCTAssertEqual(context.memory.peakBytes, 4, "an empty buffer holds one element")
+    }
+}

@@ -70,7 +70,7 @@ final class PairKernelTests: XCTestCase {
     func checkRadialContraction<T: CLReal>(_ kernels: EquivariantKernels<T>, _ label: String) throws {
         var rng = SeededGenerator(seed: 23)
         let context = kernels.context
-        let (P, K, d) = (29, 7, 10)
+        let (P, K, d) = (29, 7, 37)  // two 16-wide feature blocks and a tail
         let radial = rng.matrix(P, K), eBar = rng.matrix(P, d)
         let radialDevice = try upload(context, radial, as: T.self)
         let eBarDevice = try upload(context, eBar, as: T.self)
@@ -120,6 +120,36 @@ final class PairKernelTests: XCTestCase {
             expectClose(T.self, relativeError(try wBar.download(), wBarRef.data), "\(what) w̄")
             expectClose(T.self, relativeError(try yBar.download(), yBarRef.data), "\(what) Ȳ")
         }
+    }
+
+    /// The fused forms the initial stage uses: Σ_{p→i} G_p without storing G, and its backward
+    /// reading Ā[c(p)] in place of the gathered Ḡ, against the unfused kernels (centers in any
+    /// order, some atoms without pairs).
+    func testFusedEdgeBasisSum() throws {
+        try forEachPrecision(Float.self, checkFusedEdgeBasisSum)
+        try forEachPrecision(Double.self, checkFusedEdgeBasisSum)
+    }
+
+    func checkFusedEdgeBasisSum<T: CLReal>(_ kernels: EquivariantKernels<T>, _ label: String) throws {
+        var rng = SeededGenerator(seed: 26)
+        let context = kernels.context
+        let (P, N, L, s) = (31, 9, 3, 4)
+        let centers = (0..<P).map { _ in Int.random(in: 0..<(N - 2), using: &rng) }  // atoms 7, 8: no pairs
+        let map = try CLRowMap(context, index: centers, sources: N)
+        let w = try upload(context, rng.matrix(P, (L + 1) * s), as: T.self)
+        let Y = try upload(context, rng.matrix(P, (L + 1) * (L + 1)), as: T.self)
+        let columns = (L + 1) * (L + 1) * s
+        let fused = try kernels.pairs.edgeBasisSum(w, harmonics: Y, centers: map, maxDegree: L, features: s)
+        let unfused = try kernels.pairs.segmentSum(kernels.pairs.edgeBasis(w, harmonics: Y, pairs: P, maxDegree: L, features: s),
+                                                   columns: columns, map)
+        let what = "fused edge basis sum \(label)"
+        expectClose(T.self, relativeError(try fused.download().map(Double.init), try unfused.download().map(Double.init)), what)
+        let aBar = try upload(context, rng.matrix(N, columns), as: T.self)
+        let (wBar, yBar) = try kernels.pairs.edgeBasisBackward(aBar, w, harmonics: Y, pairs: P, maxDegree: L, features: s, centers: map)
+        let (wRef, yRef) = try kernels.pairs.edgeBasisBackward(kernels.pairs.gather(aBar, columns: columns, map), w, harmonics: Y,
+                                                               pairs: P, maxDegree: L, features: s)
+        XCTAssertEqual(try wBar.download(), try wRef.download(), "\(what) w̄: same products, same order")
+        XCTAssertEqual(try yBar.download(), try yRef.download(), "\(what) Ȳ")
     }
 
     func testAdd() throws {

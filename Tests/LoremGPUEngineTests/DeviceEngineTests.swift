@@ -103,15 +103,61 @@ final class DeviceBatchTests: XCTestCase {
         let m = try DeviceEngineTests.model("mp1_L2")
         let engine = try DeviceEngine<Double>(config: m.config, weights: m.weights, device: DeviceEngineTests.device())
         let frames = try ["bulk_triclinic", "molecule", "slab"].flatMap { try DeviceEngineTests.structures($0) }
+        try assertBatchEqualsSingles(engine, frames, tolerance: 1e-12)
+    }
+
+    /// Molecules of different sizes (1, 2, 3 and 8 atoms) interleaved with bulk and slab frames:
+    /// the molecules share one batched direct-sum launch (§8.3) while each periodic frame keeps
+    /// its own Ewald, and every frame still gets its single-structure energy, forces, virial and
+    /// charges. The long-range model mp1_L4_lr1 (4 charge channels) and mp1_L2 (10).
+    func testMixedMoleculesAndPeriodicBatchEqualsSingles() throws {
+        let molecules = try DeviceEngineTests.structures("molecule")
+        let bulk = try DeviceEngineTests.structures("bulk_triclinic"), slab = try DeviceEngineTests.structures("slab")
+        let atom = Structure(numbers: [8], positions: [SIMD3(0.3, -0.2, 0.1)])
+        let dimer = Structure(numbers: [6, 8], positions: [.zero, SIMD3(1.13, 0.05, -0.02)])
+        let water = Structure(numbers: [8, 1, 1], positions: [.zero, SIMD3(0.96, 0, 0), SIMD3(-0.24, 0.93, 0)])
+        let frames = [atom, bulk[0], molecules[0], dimer, slab[0], water, molecules[1], atom, slab[1], bulk[1]]
+        for name in ["mp1_L2", "mp1_L4_lr1"] {
+            let m = try DeviceEngineTests.model(name)
+            let device = try DeviceEngineTests.device()
+            let f64 = try DeviceEngine<Double>(config: m.config, weights: m.weights, device: device)
+            try assertBatchEqualsSingles(f64, frames, tolerance: 1e-12)
+            // And the batch means what the float64 reference means (DeviceEngineTests' f64 bounds).
+            let reference = try ReferenceEngine(config: m.config, weights: m.weights)
+            for (k, (s, b)) in zip(frames, try f64.evaluate(batch: frames, forces: true)).enumerated() {
+                let e = DeviceEngineTests.compare(b, try reference.evaluate(s, forces: true))
+                XCTAssertLessThan(e.energy, 1e-9, "\(name) frame \(k) energy")
+                XCTAssertLessThan(e.force, 1e-9 * max(1, e.forceScale), "\(name) frame \(k) forces")
+                XCTAssertLessThan(e.virial, 1e-8, "\(name) frame \(k) virial")
+            }
+            try assertBatchEqualsSingles(DeviceEngine<Float>(config: m.config, weights: m.weights, device: device), frames,
+                                         tolerance: 1e-6)
+        }
+    }
+
+    /// Batch vs one-by-one: energies relative to max(1, |E|), forces, virials and charges absolute.
+    func assertBatchEqualsSingles<T: CLReal>(_ engine: DeviceEngine<T>, _ frames: [Structure], tolerance: Double,
+                                             file: StaticString = #filePath, line: UInt = #line) throws {
         let batch = try engine.evaluate(batch: frames, forces: true)
-        XCTAssertEqual(batch.count, frames.count)
-        for (s, b) in zip(frames, batch) {
+        XCTAssertEqual(batch.count, frames.count, file: file, line: line)
+        for (k, (s, b)) in zip(frames, batch).enumerated() {
             let single = try engine.evaluate(s, forces: true)
-            XCTAssertEqual(b.energy, single.energy, accuracy: 1e-12 * max(1, abs(single.energy)))
-            XCTAssertEqual(b.perAtomEnergies.count, s.count)
-            for (f, g) in zip(b.forces!, single.forces!) { XCTAssertLessThan(maxAbs(f - g), 1e-12) }
-            for a in 0..<3 { for c in 0..<3 { XCTAssertEqual(b.virial![a][c], single.virial![a][c], accuracy: 1e-12) } }
-            for (x, y) in zip(b.charges.joined(), single.charges.joined()) { XCTAssertEqual(x, y, accuracy: 1e-12) }
+            let label = "\(T.self) frame \(k) (\(s.count) atoms, pbc \(s.periodicDimensions)D)"
+            XCTAssertEqual(b.energy, single.energy, accuracy: tolerance * max(1, abs(single.energy)), label, file: file, line: line)
+            XCTAssertEqual(b.perAtomEnergies.count, s.count, label, file: file, line: line)
+            for (f, g) in zip(b.forces!, single.forces!) { XCTAssertLessThan(maxAbs(f - g), tolerance, label, file: file, line: line) }
+            for a in 0..<3 {
+                for c in 0..<3 {
+                    XCTAssertEqual(b.virial![a][c], single.virial![a][c], accuracy: tolerance, label, file: file, line: line)
+                }
+            }
+            XCTAssertEqual(b.charges.joined().count, single.charges.joined().count, label, file: file, line: line)
+            for (x, y) in zip(b.charges.joined(), single.charges.joined()) {
+                XCTAssertEqual(x, y, accuracy: tolerance, label, file: file, line: line)
+            }
+            for (x, y) in zip(b.potentials.joined(), single.potentials.joined()) {
+                XCTAssertEqual(x, y, accuracy: tolerance, label, file: file, line: line)
+            }
         }
     }
 }

@@ -78,7 +78,17 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertGreaterThan((results.first?["peak_rss_mib"] as? Double) ?? 0, 1)
         XCTAssertGreaterThan((results.first?["cpu_ms_per_eval"] as? Double) ?? 0, 0)
         XCTAssertNotNil(results.first?["stages"], "the OpenCL engine reports a stage breakdown")
+        // 8 atoms of mp1_L2 hold at least their positions, pair list and features on the device.
+        XCTAssertGreaterThan((results.first?["peak_device_mib"] as? Double) ?? 0, 0, "the OpenCL engine reports device memory")
         XCTAssertNotNil((doc["machine"] as? [String: Any])?["cores"])
+    }
+
+    /// With PME the table counts mesh points instead of k-vectors.
+    func testBenchWithPMEReportsMeshPoints() throws {
+        let doc = try runBench(["--model", PredictCommandTests.model, "--cells", "1", "--repeats", "1", "--long-range", "pme", "--no-stages"])
+        let row = try XCTUnwrap((doc["results"] as? [[String: Any]])?.first)
+        XCTAssertNil(row["k_vectors"])
+        XCTAssertGreaterThan((row["mesh_points"] as? Int) ?? 0, 0)
     }
 
     /// Water boxes, clusters and molecule batches run; a batch counts all its molecules' atoms.

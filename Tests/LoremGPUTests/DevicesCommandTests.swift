@@ -14,7 +14,7 @@ final class DevicesCommandTests: XCTestCase {
         let device = try CLDevices.all()[0]
         let marked = Devices.line(device, isDefault: true)
         XCTAssertTrue(marked.hasPrefix("* \(device.address)  \(device.name)"), marked)
-        XCTAssertTrue(marked.contains("GiB") && marked.contains("compute units") && marked.contains("fp64"), marked)
+        XCTAssertTrue(marked.contains("GiB") && marked.contains("per buffer") && marked.contains("compute units") && marked.contains("fp64"), marked)
         XCTAssertTrue(Devices.line(device, isDefault: false).hasPrefix("  "))
     }
 }

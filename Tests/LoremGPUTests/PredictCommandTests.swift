@@ -44,6 +44,31 @@ final class PredictCommandTests: XCTestCase {
         H -0.24 0.93 0.0
         """
 
+    /// `--long-range pme` on the OpenCL engine: the periodic frame's energy and forces agree
+    /// with exact Ewald to PME's discretisation error; the molecule is a direct sum either way.
+    func testPredictWithPMEOnTheDevice() throws {
+        let input = try write(twoFrames, "in.xyz")
+        func predict(_ method: String) throws -> [Structure] {
+            let output = dir.appendingPathComponent("out-\(method).xyz").path
+            try run([input, "-o", output, "--device", "opencl", "--precision", "f64", "--long-range", method])
+            return try ExtXYZ.read(path: output)
+        }
+        let pme = try predict("pme"), ewald = try predict("ewald")
+        let e = pme.map { $0.info(named: "energy")!.asDouble! }, f = ewald.map { $0.info(named: "energy")!.asDouble! }
+        XCTAssertNotEqual(e[0], f[0], "the periodic frame used PME")
+        XCTAssertEqual(e[0], f[0], accuracy: 1e-5 * 2)
+        XCTAssertEqual(e[1], f[1], "the molecule is the same direct sum")
+        for (a, b) in zip(pme[0].realColumn(named: "forces")!, ewald[0].realColumn(named: "forces")!) {
+            for c in 0..<3 { XCTAssertEqual(a[c], b[c], accuracy: 1e-4) }
+        }
+    }
+
+    func testUnknownLongRangeMethodIsAUsageError() throws {
+        XCTAssertThrowsError(try Predict.parseAsRoot(["in.xyz", "-o", "out.xyz", "--long-range", "fmm"])) { error in
+            XCTAssertTrue(Predict.message(for: error).contains("'auto', 'ewald' or 'pme'"), Predict.message(for: error))
+        }
+    }
+
     func testPredictWritesEnergiesForcesStressAndKeepsInput() throws {
         let input = try write(twoFrames, "in.xyz")
         let output = dir.appendingPathComponent("out.xyz").path

@@ -20,6 +20,22 @@ final class PMETests: XCTestCase {
         }
     }
 
+    /// The upward O(p²) stencil recursion gives the B-spline definition's values and derivatives.
+    func testStencilMatchesSplineDefinition() {
+        for p in [4, 6, 8, 12] {
+            for u in [0.0, 0.25, 3.7, -2.2, 17.999] {
+                let s = BSpline.stencil(p, u)
+                XCTAssertEqual(s.base, Int(u.rounded(.down)))
+                let t = u - u.rounded(.down)
+                for j in 0..<p {
+                    XCTAssertEqual(s.weights[j], BSpline.value(p, t + Double(j)), accuracy: 1e-15, "p \(p) u \(u) j \(j)")
+                    XCTAssertEqual(s.derivatives[j], BSpline.derivative(p, t + Double(j)), accuracy: 1e-15, "p \(p) u \(u) j \(j)")
+                }
+                XCTAssertEqual(s.weights.reduce(0, +), 1, accuracy: 1e-14, "partition of unity")
+            }
+        }
+    }
+
     func testMeshSizesAreFFTFriendly() {
         XCTAssertEqual(PMEMesh.fftFriendly(11), 12)
         XCTAssertEqual(PMEMesh.fftFriendly(13), 14)
@@ -40,7 +56,7 @@ final class PMETests: XCTestCase {
     }
 
     /// Bulk (non-neutral charge sets) and slabs: PME converges to exact Ewald as the mesh refines
-    /// and the order rises; the default (order 6, spacing λ/2) is within 1e-6.
+    /// and the order rises; order 6 at spacing λ/2 is within 1e-6.
     func testAgreesWithExactEwald() throws {
         let lambda = 5.0 / 8
         for c in [EwaldGradientTests.bulk(), EwaldGradientTests.slab(axis: 2), EwaldGradientTests.slab(axis: 0)] {

@@ -1,0 +1,213 @@
+// Smooth particle-mesh Ewald, the reciprocal-space part of the long range (LOREM_MATH.md §9),
+// for all PME_CHANNELS charge channels at once; the real-space, self, background and slab
+// terms stay with Kernels/ewald.cl, exactly as for the exact k-sum.
+//
+//   spread     Q_ch(g) = Σ_i x_i,ch w_i(g)                 (pme_spread, a gather: see below)
+//   transform  F = R2C(Q) (clFFT, e^{−2πi m·g/n}; the host owns the plans)
+//   convolve   F'(m) = G(k_m) B(m) / V · F(m)               (pme_influence once, pme_convolve)
+//   transform  φ = C2R(F') (unnormalised)
+//   gather     V_i,ch += ½ Σ_g w_i(g) φ_ch(g)                 (pme_gather)
+//
+// with w_i(g) = Π_A M_p(u_iA − g_A + …): atom i touches the p³ points g_A = (base_iA − j_A) mod n_A
+// with weights W_iA[j_A] (host-computed stencils, `PMEMeshView`), G(k) = 4π e^{−σ²k²/2}/k² and
+// B(m) = Π_A |b_A(m_A)|². The clFFT sign convention is the conjugate of the reference's
+// F(m) = Σ Q e^{+2πi m·g/n}; G·B is even in m, so φ is the same.
+//
+// Layouts: charges and potentials [N, NC] row-major (as ewald.cl); real meshes [NC][n0][n1][n2]
+// (one clFFT batch per channel); half spectra [NC][n0][n1][n2/2+1] complex.
+//
+// Determinism without atomics: spreading is a gather over mesh points. Atoms are binned by
+// their stencil base into blocks of p×p×p mesh indices (CSR `blockStart`/`blockAtoms`, atoms
+// in index order within a block); a mesh point's contributors have base_A in g_A … g_A+p−1
+// (mod n_A), which meets at most 3 blocks per axis (n_A ≥ 2p), visited in a fixed order. Every
+// other kernel is a per-item serial loop. Two runs are bit-identical.
+
+#ifndef PME_CHANNELS
+#error "build with -DPME_CHANNELS=C"
+#endif
+#define NC PME_CHANNELS
+#define PI ((real)3.1415926535897932385)
+
+// The distinct blocks (of p indices) holding base values g, g+1, …, g+p−1 (mod n), in
+// first-seen order; returns how many (≤ 3 when n ≥ 2p).
+inline int covering_blocks(const int g, const int n, const int p, int blocks[3]) {
+    int count = 0;
+    for (int t = 0; t < p; t++) {
+        const int b = ((g + t) % n) / p;
+        bool seen = false;
+        for (int s = 0; s < count; s++) seen = seen || blocks[s] == b;
+        if (!seen && count < 3) blocks[count++] = b;
+    }
+    return count;
+}
+
+// j with base − j ≡ g (mod n), for base, g in [0, n).
+inline int stencil_offset(const int base, const int g, const int n) {
+    const int j = base - g;
+    return j < 0 ? j + n : j;
+}
+
+// Frequency of mesh index g in fftfreq order: 0, 1, …, ⌈n/2⌉−1, −⌊n/2⌋, …, −1.
+inline int frequency(const int g, const int n) { return g < (n + 1) / 2 ? g : g - n; }
+
+// k_m = Σ_A m_A b_A; basis = [b_0, b_1, b_2] row-major.
+inline real3 k_vector(const int g0, const int g1, const int g2, const int n0, const int n1, const int n2,
+                      __global const real *basis) {
+    const real m0 = frequency(g0, n0), m1 = frequency(g1, n1), m2 = frequency(g2, n2);
+    return m0 * (real3)(basis[0], basis[1], basis[2]) + m1 * (real3)(basis[3], basis[4], basis[5])
+         + m2 * (real3)(basis[6], basis[7], basis[8]);
+}
+
+// Q_ch(g) for every mesh point g (one work-item each) and channel. w: [N, 3, p] stencil weights.
+__kernel void pme_spread(__global const int4 *base, __global const real *w, __global const real *x,
+                         __global const int *blockStart, __global const int *blockAtoms,
+                         const int n0, const int n1, const int n2, const int p, __global real *mesh) {
+    const int g = get_global_id(0), M = n0 * n1 * n2;
+    if (g >= M) return;
+    const int g0 = g / (n1 * n2), g1 = (g / n2) % n1, g2 = g % n2;
+    const int nb1 = (n1 + p - 1) / p, nb2 = (n2 + p - 1) / p;
+    int b0[3], b1[3], b2[3];
+    const int c0 = covering_blocks(g0, n0, p, b0), c1 = covering_blocks(g1, n1, p, b1),
+              c2 = covering_blocks(g2, n2, p, b2);
+    real acc[NC];
+    for (int ch = 0; ch < NC; ch++) acc[ch] = 0;
+    for (int a = 0; a < c0; a++)
+        for (int b = 0; b < c1; b++)
+            for (int c = 0; c < c2; c++) {
+                const int block = (b0[a] * nb1 + b1[b]) * nb2 + b2[c];
+                for (int t = blockStart[block]; t < blockStart[block + 1]; t++) {
+                    const int i = blockAtoms[t];
+                    const int4 s = base[i];
+                    const int j0 = stencil_offset(s.x, g0, n0), j1 = stencil_offset(s.y, g1, n1),
+                              j2 = stencil_offset(s.z, g2, n2);
+                    if (j0 >= p || j1 >= p || j2 >= p) continue;
+                    __global const real *wi = w + (size_t)i * 3 * p;
+                    const real weight = wi[j0] * wi[p + j1] * wi[2 * p + j2];
+                    for (int ch = 0; ch < NC; ch++) acc[ch] += x[(size_t)i * NC + ch] * weight;
+                }
+            }
+    for (int ch = 0; ch < NC; ch++) mesh[(size_t)ch * M + g] = acc[ch];
+}
+
+// G(k_m) B(m) / V on the half spectrum [n0][n1][n2/2+1], 0 at m = 0. moduli: the n0, n1, n2
+// values of |b_A|² one axis after the other. global = (n0, n1, n2/2+1).
+__kernel void pme_influence(__global const real *moduli, __global const real *basis, const int n0, const int n1,
+                            const int n2, const real sigma, const real volume, __global real *out) {
+    const int g0 = get_global_id(0), g1 = get_global_id(1), g2 = get_global_id(2), h2 = n2 / 2 + 1;
+    if (g0 >= n0 || g1 >= n1 || g2 >= h2) return;
+    const real3 k = k_vector(g0, g1, g2, n0, n1, n2, basis);
+    const real k2 = dot(k, k);
+    out[((size_t)g0 * n1 + g1) * h2 + g2] =
+        k2 == 0 ? 0
+                : 4 * PI * exp(-(real)0.5 * sigma * sigma * k2) / k2 * moduli[g0] * moduli[n0 + g1]
+                      * moduli[n0 + n1 + g2] / volume;
+}
+
+// F'(m) = influence(m) F(m) for every channel's half spectrum: [NC, Mh] complex.
+__kernel void pme_convolve(__global const real *influence, __global const real2 *f, const int Mh,
+                           __global real2 *out) {
+    const int t = get_global_id(0);
+    if (t >= NC * Mh) return;
+    out[t] = influence[t % Mh] * f[t];
+}
+
+// V_i,ch += ½ Σ_g w_i(g) φ_ch(g), one work-item per atom over its p³ points.
+__kernel void pme_gather(__global const int4 *base, __global const real *w, __global const real *phi,
+                         const int n0, const int n1, const int n2, const int p, const int N, __global real *v) {
+    const int i = get_global_id(0);
+    if (i >= N) return;
+    const int4 s = base[i];
+    const size_t M = (size_t)n0 * n1 * n2;
+    __global const real *wi = w + (size_t)i * 3 * p;
+    real acc[NC];
+    for (int ch = 0; ch < NC; ch++) acc[ch] = 0;
+    for (int j0 = 0; j0 < p; j0++) {
+        const int g0 = s.x - j0 < 0 ? s.x - j0 + n0 : s.x - j0;
+        for (int j1 = 0; j1 < p; j1++) {
+            const int g1 = s.y - j1 < 0 ? s.y - j1 + n1 : s.y - j1;
+            const real w01 = wi[j0] * wi[p + j1];
+            for (int j2 = 0; j2 < p; j2++) {
+                const int g2 = s.z - j2 < 0 ? s.z - j2 + n2 : s.z - j2;
+                const real weight = w01 * wi[2 * p + j2];
+                const size_t g = ((size_t)g0 * n1 + g1) * n2 + g2;
+                for (int ch = 0; ch < NC; ch++) acc[ch] += weight * phi[ch * M + g];
+            }
+        }
+    }
+    for (int ch = 0; ch < NC; ch++) v[(size_t)i * NC + ch] += (real)0.5 * acc[ch];
+}
+
+// ∂B/∂R_i += ½ Σ_ch [V̄_i ∇w_i·φ^q + q_i ∇w_i·φ^V̄] (§10.2 G6 on the mesh), with
+// ∇w_i(g) = Σ_A (∂w/∂u_A) ∂u_A/∂R; meshGradient = [∂u_0/∂R, ∂u_1/∂R, ∂u_2/∂R] row-major.
+// dw: [N, 3, p] stencil derivatives. One work-item per atom.
+__kernel void pme_gradient(__global const int4 *base, __global const real *w, __global const real *dw,
+                           __global const real *q, __global const real *vbar, __global const real *phiQ,
+                           __global const real *phiV, __global const real *meshGradient, const int n0,
+                           const int n1, const int n2, const int p, const int N, __global real *grad) {
+    const int i = get_global_id(0);
+    if (i >= N) return;
+    const int4 s = base[i];
+    const size_t M = (size_t)n0 * n1 * n2;
+    __global const real *wi = w + (size_t)i * 3 * p, *di = dw + (size_t)i * 3 * p;
+    real qi[NC], vi[NC];
+    for (int ch = 0; ch < NC; ch++) {
+        qi[ch] = q[(size_t)i * NC + ch];
+        vi[ch] = vbar[(size_t)i * NC + ch];
+    }
+    real3 du = (real3)(0, 0, 0);
+    for (int j0 = 0; j0 < p; j0++) {
+        const int g0 = s.x - j0 < 0 ? s.x - j0 + n0 : s.x - j0;
+        for (int j1 = 0; j1 < p; j1++) {
+            const int g1 = s.y - j1 < 0 ? s.y - j1 + n1 : s.y - j1;
+            for (int j2 = 0; j2 < p; j2++) {
+                const int g2 = s.z - j2 < 0 ? s.z - j2 + n2 : s.z - j2;
+                const size_t g = ((size_t)g0 * n1 + g1) * n2 + g2;
+                real c = 0;
+                for (int ch = 0; ch < NC; ch++) c += vi[ch] * phiQ[ch * M + g] + qi[ch] * phiV[ch * M + g];
+                du += c * (real3)(di[j0] * wi[p + j1] * wi[2 * p + j2], wi[j0] * di[p + j1] * wi[2 * p + j2],
+                                  wi[j0] * wi[p + j1] * di[2 * p + j2]);
+            }
+        }
+    }
+    const real3 gr = (real)0.5 * (du.x * (real3)(meshGradient[0], meshGradient[1], meshGradient[2])
+                                + du.y * (real3)(meshGradient[3], meshGradient[4], meshGradient[5])
+                                + du.z * (real3)(meshGradient[6], meshGradient[7], meshGradient[8]));
+    grad[3 * i] += gr.x;
+    grad[3 * i + 1] += gr.y;
+    grad[3 * i + 2] += gr.z;
+}
+
+// Strain derivative of B = ½ Σ_g Q^V̄ φ^q over the full spectrum, from the half spectra of q and
+// V̄ (§10.2 G6; fractional mesh coordinates are strain invariant):
+//   P_m = ½ G B/V (m) Re(F^V̄ F^q*),  W += P_m 2(σ²/2 + 1/k²) k⊗k,  B += P_m,
+// each half-spectrum entry counted twice except the planes g2 = 0 and g2 = n2/2 (n2 even), which
+// are their own conjugates. One work-item per (g0, g1) row; out: [n0·n1, 10] (W row-major, B),
+// summed by the host in a fixed order, which then subtracts B from the diagonal.
+__kernel void pme_virial(__global const real *influence, __global const real2 *fq, __global const real2 *fv,
+                         __global const real *basis, const int n0, const int n1, const int n2, const real sigma,
+                         __global real *out) {
+    const int r = get_global_id(0);
+    if (r >= n0 * n1) return;
+    const int g0 = r / n1, g1 = r % n1, h2 = n2 / 2 + 1, Mh = n0 * n1 * h2;
+    real acc[10];
+    for (int e = 0; e < 10; e++) acc[e] = 0;
+    for (int g2 = 0; g2 < h2; g2++) {
+        const int m = r * h2 + g2;
+        const real f = influence[m];
+        if (f == 0) continue;
+        real overlap = 0;
+        for (int ch = 0; ch < NC; ch++) {
+            const real2 a = fq[ch * Mh + m], b = fv[ch * Mh + m];
+            overlap += a.x * b.x + a.y * b.y;
+        }
+        const real weight = (g2 == 0 || 2 * g2 == n2) ? 1 : 2;
+        const real pm = (real)0.5 * f * weight * overlap;
+        const real3 k = k_vector(g0, g1, g2, n0, n1, n2, basis);
+        const real strain = pm * 2 * ((real)0.5 * sigma * sigma + 1 / dot(k, k));
+        const real kk[3] = {k.x, k.y, k.z};
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++) acc[3 * a + b] += strain * kk[a] * kk[b];
+        acc[9] += pm;
+    }
+    for (int e = 0; e < 10; e++) out[(size_t)r * 10 + e] = acc[e];
+}

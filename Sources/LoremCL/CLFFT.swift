@@ -1,0 +1,130 @@
+import COpenCL
+import Foundation
+
+/// clFFT's library state: `clfftSetup` before the first plan, `clfftTeardown` after the last.
+/// Plans hold a reference, so the library is torn down exactly when the last plan is gone,
+/// however many contexts and engines a process makes.
+final class CLFFTLibrary: @unchecked Sendable {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static weak var current: CLFFTLibrary?
+
+    private init() throws {
+        // clfftInitSetupData is an inline function of the header; fill the same fields here.
+        var data = clfftSetupData()
+        data.major = cl_uint(clfftVersionMajor)
+        data.minor = cl_uint(clfftVersionMinor)
+        data.patch = cl_uint(clfftVersionPatch)
+        data.debugFlags = 0
+        try fftCheck(clfftSetup(&data), "clfftSetup")
+    }
+
+    deinit { clfftTeardown() }
+
+    /// The live library, set up on first use.
+    static func acquire() throws -> CLFFTLibrary {
+        lock.lock()
+        defer { lock.unlock() }
+        if let library = current { return library }
+        let library = try CLFFTLibrary()
+        current = library
+        return library
+    }
+}
+
+/// A baked clFFT plan for `batch` 3D real transforms of one mesh shape, in one direction:
+/// forward R2C (real [batch][n0][n1][n2] → Hermitian half [batch][n0][n1][n2/2+1] complex,
+/// e^{−2πi m·g/n}) or backward C2R (the reverse, e^{+2πi m·g/n}, unnormalised: scale 1).
+/// Out of place; C2R may overwrite its input, so callers pass a scratch copy they can lose.
+public final class CLFFTPlan {
+    public enum Direction: Sendable { case forward, backward }
+
+    public let size: SIMD3<Int>
+    public let batch: Int
+    public let direction: Direction
+    private var handle: clfftPlanHandle = 0
+    private let library: CLFFTLibrary
+    private let context: CLContext
+
+    /// Real elements per transform (n0·n1·n2) and complex elements of its half spectrum.
+    public var realCount: Int { size.x * size.y * size.z }
+    public var complexCount: Int { size.x * size.y * (size.z / 2 + 1) }
+
+    public init<T: CLReal>(context: CLContext, size n: SIMD3<Int>, batch: Int, direction: Direction, precision: T.Type) throws {
+        guard n.x > 0, n.y > 0, n.z > 0, batch > 0 else {
+            throw CLError.unsupported("clFFT plan: mesh \(n) × batch \(batch) is empty")
+        }
+        library = try CLFFTLibrary.acquire()
+        self.context = context
+        self.size = n
+        self.batch = batch
+        self.direction = direction
+        // clFFT lists the fastest-varying axis first: lengths (n2, n1, n0) for a C-ordered mesh.
+        var lengths = [Int(n.z), Int(n.y), Int(n.x)]
+        let h2 = n.z / 2 + 1
+        let realStrides = [1, n.z, n.z * n.y], complexStrides = [1, h2, h2 * n.y]
+        try fftCheck(clfftCreateDefaultPlan(&handle, context.context, CLFFT_3D, &lengths), "clfftCreateDefaultPlan(\(n))")
+        let real = (strides: realStrides, distance: n.x * n.y * n.z), half = (strides: complexStrides, distance: n.x * n.y * h2)
+        let (input, output) = direction == .forward ? (real, half) : (half, real)
+        var inStrides = input.strides, outStrides = output.strides
+        try configure("clfftSetPlanPrecision") { clfftSetPlanPrecision($0, T.requiresFP64 ? CLFFT_DOUBLE : CLFFT_SINGLE) }
+        try configure("clfftSetLayout") {
+            direction == .forward ? clfftSetLayout($0, CLFFT_REAL, CLFFT_HERMITIAN_INTERLEAVED)
+                : clfftSetLayout($0, CLFFT_HERMITIAN_INTERLEAVED, CLFFT_REAL)
+        }
+        try configure("clfftSetResultLocation") { clfftSetResultLocation($0, CLFFT_OUTOFPLACE) }
+        try configure("clfftSetPlanInStride") { clfftSetPlanInStride($0, CLFFT_3D, &inStrides) }
+        try configure("clfftSetPlanOutStride") { clfftSetPlanOutStride($0, CLFFT_3D, &outStrides) }
+        try configure("clfftSetPlanBatchSize") { clfftSetPlanBatchSize($0, batch) }
+        try configure("clfftSetPlanDistance") { clfftSetPlanDistance($0, input.distance, output.distance) }
+        try configure("clfftSetPlanScale") { clfftSetPlanScale($0, direction == .forward ? CLFFT_FORWARD : CLFFT_BACKWARD, 1) }
+        var queue: cl_command_queue? = context.queue
+        // clFFT generates and builds its kernels here; PoCL prints the compiler's warnings on
+        // stderr the first time it sees a shape, which would interleave with our output.
+        let status = StandardError.silenced { clfftBakePlan(handle, 1, &queue, nil, nil) }
+        try fftCheck(status, "clfftBakePlan(\(n), batch \(batch))")
+    }
+
+    private func configure(_ call: String, _ body: (clfftPlanHandle) -> clfftStatus) throws {
+        try fftCheck(body(handle), call)
+    }
+
+    deinit { clfftDestroyPlan(&handle) }
+
+    /// Enqueues the transform of `input` into `output` on the context's in-order queue.
+    public func execute<T: CLReal>(_ input: CLBuffer<T>, into output: CLBuffer<T>) throws {
+        let (inCount, outCount) = direction == .forward ? (realCount, 2 * complexCount) : (2 * complexCount, realCount)
+        guard input.count >= batch * inCount, output.count >= batch * outCount else {
+            throw CLError.sizeMismatch("clFFT \(direction) \(size) × \(batch): buffers of \(input.count) and \(output.count) reals, "
+                + "need \(batch * inCount) and \(batch * outCount)")
+        }
+        var queue: cl_command_queue? = context.queue
+        var inputs: [cl_mem?] = [input.mem], outputs: [cl_mem?] = [output.mem]
+        let sign = direction == .forward ? CLFFT_FORWARD : CLFFT_BACKWARD
+        try fftCheck(clfftEnqueueTransform(handle, sign, 1, &queue, 0, nil, nil, &inputs, &outputs, nil),
+                     "clfftEnqueueTransform(\(size), batch \(batch))")
+    }
+}
+
+/// Throws `CLError.call` for a clFFT status other than CLFFT_SUCCESS (clFFT returns OpenCL
+/// codes, plus its own from 4096 up).
+func fftCheck(_ status: clfftStatus, _ call: @autoclosure () -> String) throws {
+    let code = Int32(truncatingIfNeeded: status.rawValue)
+    if code != CL_SUCCESS { throw CLError.call(call(), status: code) }
+}
+
+/// Temporarily points file descriptor 2 at /dev/null.
+enum StandardError {
+    static func silenced<R>(_ body: () -> R) -> R {
+        fflush(nil)
+        let saved = dup(2), null = open("/dev/null", O_WRONLY)
+        guard saved >= 0, null >= 0 else { return body() }
+        dup2(null, 2)
+        close(null)
+        defer {
+            fflush(nil)
+            dup2(saved, 2)
+            close(saved)
+        }
+        return body()
+    }
+}

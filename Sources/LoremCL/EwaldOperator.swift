@@ -1,0 +1,68 @@
+import LoremReference
+
+/// The long-range operator V = A(R, h)·q of one structure on the device, whichever reciprocal
+/// method its `EwaldSummation` was built with (LOREM_MATH.md §8, §9): exact Ewald is one
+/// `EwaldGeometry` with its k-vectors; PME is an `EwaldGeometry` without k-vectors (real space,
+/// self, background, slab) plus a `PMEGeometry` whose mesh potentials are added on top.
+/// Molecules (§8.3) take the direct sum either way.
+public final class EwaldOperator<T: CLReal> {
+    public let geometry: EwaldGeometry<T>
+    public let mesh: PMEGeometry<T>?
+    let ewald: EwaldKernels<T>
+    let pme: PMEKernels<T>?
+
+    /// `pme` is required when `summation.usesPME`; `pairs` is the list the summation was built with.
+    public init(ewald: EwaldKernels<T>, pme: PMEKernels<T>?, summation: EwaldSummation, pairs: PairList) throws {
+        self.ewald = ewald
+        self.pme = pme
+        geometry = try EwaldGeometry<T>(context: ewald.context, summation: summation, pairs: pairs)
+        if summation.usesPME {
+            guard let pme else { throw CLError.unsupported("EwaldOperator: a PME summation needs PMEKernels") }
+            guard pme.channels == ewald.channels else {
+                throw CLError.sizeMismatch("EwaldOperator: \(ewald.channels) Ewald channels, \(pme.channels) PME channels")
+            }
+            mesh = try pme.geometry(summation)
+        } else {
+            mesh = nil
+        }
+    }
+
+    public var atomCount: Int { geometry.atomCount }
+
+    /// V [N, C] for charges q [N, C].
+    public func potentials(_ q: CLBuffer<T>) throws -> CLBuffer<T> {
+        let v = try ewald.potentials(q, geometry)
+        if let mesh, let pme { try pme.addPotentials(q, mesh, to: v) }
+        return v
+    }
+
+    /// q̄ = A·V̄ (A is symmetric, §10.2 G5).
+    public func chargeCotangent(_ vbar: CLBuffer<T>) throws -> CLBuffer<T> { try potentials(vbar) }
+
+    /// ∂B/∂R and the virial of B = Σ V̄·V(q) at fixed charges (§10.2 G2, G3, G6).
+    public func geometryGradient(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>) throws -> EwaldGeometryGradient<T> {
+        try backward(charges: q, cotangent: vbar, chargeCotangent: false).gradient
+    }
+
+    /// The whole backward of V = A·q for cotangent V̄: the geometry gradient and q̄ = A·V̄ together.
+    /// With PME the mesh potentials of V̄ that the gradient needs are also q̄'s reciprocal part,
+    /// so q̄ costs one gather instead of another spread and pair of FFTs.
+    public func backward(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>) throws
+        -> (gradient: EwaldGeometryGradient<T>, chargeCotangent: CLBuffer<T>)
+    {
+        let (gradient, qBar) = try backward(charges: q, cotangent: vbar, chargeCotangent: true)
+        return (gradient, qBar!)
+    }
+
+    private func backward(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>, chargeCotangent: Bool) throws
+        -> (gradient: EwaldGeometryGradient<T>, chargeCotangent: CLBuffer<T>?)
+    {
+        let explicit = try ewald.geometryGradient(charges: q, cotangent: vbar, geometry)
+        let qBar = chargeCotangent ? try ewald.potentials(vbar, geometry) : nil
+        guard let mesh, let pme else { return (explicit, qBar) }
+        let w = try pme.addGradient(charges: q, cotangent: vbar, mesh, to: explicit.positions, cotangentPotentials: qBar,
+                                    columnSums: { try ewald.columnSums($0, rows: $1, cols: $2) })
+        let virial = (0..<3).map { a in (0..<3).map { b in explicit.virial[a][b] + w[3 * a + b] } }
+        return (EwaldGeometryGradient(positions: explicit.positions, virial: virial), qBar)
+    }
+}

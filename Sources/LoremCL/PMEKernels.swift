@@ -1,0 +1,116 @@
+import LoremReference
+
+/// Smooth PME on the device (Kernels/pme.cl + clFFT), the reciprocal part of the long range for
+/// `channels` charge channels at once, mirroring LoremReference's `PMEMesh`: potentials
+/// (LOREM_MATH.md §9) and the explicit geometric gradient and virial (§10.2 G6 on the mesh).
+/// Real space, self, background and slab terms are `EwaldKernels`' (an `EwaldGeometry` built
+/// from the same PME summation has no k-vectors), and `PMESummation` puts the two together.
+///
+/// clFFT plans (R2C and C2R, batch = channels) are made on first use of a mesh shape and kept
+/// for the life of this object; the library itself is set up and torn down by `CLFFTLibrary`.
+public final class PMEKernels<T: CLReal> {
+    public let context: CLContext
+    public let channels: Int
+    let spread, influence, convolve, gather, gradient, virial: CLKernel
+    private var plans: [SIMD3<Int>: (forward: CLFFTPlan, backward: CLFFTPlan)] = [:]
+
+    public init(context: CLContext, channels: Int) throws {
+        guard (1...64).contains(channels) else {
+            throw CLError.unsupported("PMEKernels: \(channels) channels (1...64 supported)")
+        }
+        self.context = context
+        self.channels = channels
+        let program = try context.program(family: "pme", precision: T.self, defines: ["PME_CHANNELS=\(channels)"])
+        spread = try program.kernel("pme_spread")
+        influence = try program.kernel("pme_influence")
+        convolve = try program.kernel("pme_convolve")
+        gather = try program.kernel("pme_gather")
+        gradient = try program.kernel("pme_gradient")
+        virial = try program.kernel("pme_virial")
+    }
+
+    /// Uploads the mesh of `summation` (built with `reciprocal: .pme`) and fills its influence
+    /// function G(k)B(m)/V on the half spectrum.
+    public func geometry(_ summation: EwaldSummation) throws -> PMEGeometry<T> {
+        let g = try PMEGeometry<T>(context: context, summation: summation)
+        let n = g.size
+        try influence.launch(global: [n.x, n.y, n.z / 2 + 1], g.moduli, g.basis, Int32(n.x), Int32(n.y), Int32(n.z),
+                             T(g.smearing), T(g.volume), g.influence)
+        return g
+    }
+
+    private func plan(_ n: SIMD3<Int>) throws -> (forward: CLFFTPlan, backward: CLFFTPlan) {
+        if let cached = plans[n] { return cached }
+        let made = (forward: try CLFFTPlan(context: context, size: n, batch: channels, direction: .forward, precision: T.self),
+                    backward: try CLFFTPlan(context: context, size: n, batch: channels, direction: .backward, precision: T.self))
+        plans[n] = made
+        return made
+    }
+
+    /// Q [C, M]: x's charges spread onto the mesh (§9).
+    func spreadMesh(_ x: CLBuffer<T>, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
+        let n = g.size, mesh = try CLBuffer<T>(context, count: channels * g.realCount)
+        try spread.launch(global: [roundUp(g.realCount, 64)], g.bases, g.weights, x, g.blockStart, g.blockAtoms,
+                          Int32(n.x), Int32(n.y), Int32(n.z), Int32(g.order), mesh)
+        return mesh
+    }
+
+    /// The half spectra F [C, Mh] complex of x's spread charges (§9: spread, R2C).
+    func spectrum(_ x: CLBuffer<T>, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
+        let f = try CLBuffer<T>(context, count: 2 * channels * g.complexCount)
+        try plan(g.size).forward.execute(spreadMesh(x, g), into: f)
+        return f
+    }
+
+    /// The mesh potentials φ [C, M] = C2R(G·B/V · F); F is left intact.
+    func meshPotentials(_ f: CLBuffer<T>, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
+        let scaled = try CLBuffer<T>(context, count: f.count)
+        try convolve.launch(global: [roundUp(channels * g.complexCount, 64)], g.influence, f, Int32(g.complexCount), scaled)
+        let phi = try CLBuffer<T>(context, count: channels * g.realCount)
+        try plan(g.size).backward.execute(scaled, into: phi)
+        return phi
+    }
+
+    /// v [N, C] += ½ Σ_g w_i(g) φ(g).
+    func gatherPotentials(_ phi: CLBuffer<T>, _ g: PMEGeometry<T>, addingTo v: CLBuffer<T>) throws {
+        let n = g.size
+        try gather.launch(global: [roundUp(g.atomCount, 64)], g.bases, g.weights, phi, Int32(n.x), Int32(n.y), Int32(n.z),
+                          Int32(g.order), Int32(g.atomCount), v)
+    }
+
+    /// v [N, C] += V^k, the reciprocal-space potentials of charges x [N, C] (§9).
+    public func addPotentials(_ x: CLBuffer<T>, _ g: PMEGeometry<T>, to v: CLBuffer<T>) throws {
+        try x.require(g.atomCount, channels, "PME charges")
+        try v.require(g.atomCount, channels, "PME potentials")
+        guard g.atomCount > 0 else { return }
+        try gatherPotentials(meshPotentials(spectrum(x, g), g), g, addingTo: v)
+    }
+
+    /// grad [N, 3] += ∂B/∂R of B = Σ V̄·V^k(q) at fixed charges, and the strain derivative W of B
+    /// (row-major 9, float64; §10.2 G6 on the mesh). `columnSums` is `EwaldKernels`' fixed-order
+    /// reduction, shared so both reciprocal methods sum their virial rows the same way. With
+    /// `cotangentPotentials`, also adds V^k(V̄) to it (q̄'s reciprocal part, from the same φ^V̄).
+    func addGradient(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>, _ g: PMEGeometry<T>, to grad: CLBuffer<T>,
+                     cotangentPotentials: CLBuffer<T>? = nil,
+                     columnSums: (CLBuffer<T>, Int, Int) throws -> [Double]) throws -> [Double] {
+        try q.require(g.atomCount, channels, "PME gradient charges")
+        try vbar.require(g.atomCount, channels, "PME gradient cotangent")
+        guard g.atomCount > 0 else { return [Double](repeating: 0, count: 9) }
+        let n = g.size
+        let fq = try spectrum(q, g), fv = try spectrum(vbar, g)
+        let rows = try CLBuffer<T>(context, count: n.x * n.y * 10)
+        try virial.launch(global: [roundUp(n.x * n.y, 64)], g.influence, fq, fv, g.basis, Int32(n.x), Int32(n.y), Int32(n.z),
+                          T(g.smearing), rows)
+        let phiQ = try meshPotentials(fq, g), phiV = try meshPotentials(fv, g)
+        try gradient.launch(global: [roundUp(g.atomCount, 64)], g.bases, g.weights, g.derivatives, q, vbar, phiQ, phiV,
+                            g.meshGradient, Int32(n.x), Int32(n.y), Int32(n.z), Int32(g.order), Int32(g.atomCount), grad)
+        if let cotangentPotentials {
+            try cotangentPotentials.require(g.atomCount, channels, "PME charge cotangent")
+            try gatherPotentials(phiV, g, addingTo: cotangentPotentials)
+        }
+        let sums = try columnSums(rows, n.x * n.y, 10)
+        var w = Array(sums[0..<9])
+        for a in 0..<3 { w[4 * a] -= sums[9] }
+        return w
+    }
+}
