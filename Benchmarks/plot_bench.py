@@ -43,10 +43,14 @@ def side_by_side_panel(ax, doc):
         n = r["atoms"]
         series[(r["model"], "lorem-jax (CPU jax)")].append((n, r["lorem_jax"]["median_ms"] / n, r["key"]))
         series[(r["model"], "lorem-gpu OpenCL f32")].append((n, r["lorem_gpu_f32"]["median_ms"] / n, r["key"]))
+        if "lorem_gpu_f32_auto" in r:
+            series[(r["model"], "lorem-gpu OpenCL f32, PME (auto)")].append(
+                (n, r["lorem_gpu_f32_auto"]["median_ms"] / n, r["key"]))
         if "lorem_gpu_reference_f64" in r:
             series[(r["model"], "lorem-gpu reference f64")].append(
                 (n, r["lorem_gpu_reference_f64"]["median_ms"] / n, r["key"]))
-    markers = {"lorem-jax (CPU jax)": "s", "lorem-gpu OpenCL f32": "o", "lorem-gpu reference f64": "^"}
+    markers = {"lorem-jax (CPU jax)": "s", "lorem-gpu OpenCL f32": "o", "lorem-gpu OpenCL f32, PME (auto)": "D",
+               "lorem-gpu reference f64": "^"}
     for (model, engine), pts in sorted(series.items()):
         pts.sort()
         ax.plot([p[0] for p in pts], [p[1] for p in pts], markers[engine], ls="none", label=f"{engine}, {model}")
