@@ -4,7 +4,7 @@ import LoremReference
 /// `channels` charge channels at once, mirroring LoremReference's `PMEMesh`: potentials
 /// (LOREM_MATH.md §9) and the explicit geometric gradient and virial (§10.2 G6 on the mesh).
 /// Real space, self, background and slab terms are `EwaldKernels`' (an `EwaldGeometry` built
-/// from the same PME summation has no k-vectors), and `PMESummation` puts the two together.
+/// from the same PME summation has no k-vectors), and `EwaldOperator` puts the two together.
 ///
 /// clFFT plans (R2C and C2R, batch = channels) are made on first use of a mesh shape and kept
 /// for the life of this object; the library itself is set up and torn down by `CLFFTLibrary`.

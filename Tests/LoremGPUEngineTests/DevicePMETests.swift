@@ -64,14 +64,8 @@ final class DevicePMETests: XCTestCase {
     /// The 2×2×2 supercell of a 3D-periodic frame, each atom displaced by up to `rattle` Å per
     /// axis (a fixed sequence, so the test sees the same structure every run).
     static func supercell(_ s: Structure, rattle: Double, seed: UInt64) -> Structure {
-        var state = seed
-        func next() -> Double {  // SplitMix64 → [−1, 1)
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 52) - 1
-        }
+        var rng = SplitMix64(seed: seed)
+        func next() -> Double { 2 * rng.uniform() - 1 }  // [−1, 1)
         var numbers: [Int] = [], positions: [SIMD3<Double>] = []
         for a in 0..<2 { for b in 0..<2 { for c in 0..<2 {
             let shift = Double(a) * s.cell[0] + Double(b) * s.cell[1] + Double(c) * s.cell[2]
