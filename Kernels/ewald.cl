@@ -188,6 +188,88 @@ __kernel void ewald_potentials(__global const real *pos, __global const real *q,
 // its structure's rows, summed in increasing j. Only the rows of listed atoms are written, so
 // periodic structures of the same batch can fill theirs (EwaldMolecules). The charge cotangent
 // is the same operator (§10.2 G5).
+//
+// Two shapes of the same sums (KernelShape), bit for bit equal: the order over j is the same.
+// Rows (CPU devices): each work-item reads the source rows from global memory; PoCL vectorises
+// across work-items and the rows stay in cache. Tiled (DIRECT_TILED, GPUs): a work-group of
+// DIRECT_TILE atoms loads DIRECT_TILE source rows at a time into local memory and every
+// work-item takes the rows of the tile that lie in its own structure. Tiles run over the union
+// of the group's ranges, skipping gaps (rows of periodic structures between two molecules).
+#ifdef DIRECT_TILED
+#ifndef DIRECT_TILE
+#error "build DIRECT_TILED with -DDIRECT_TILE=T"
+#endif
+
+
+// Fills this group's table of ranges (inactive work-items: an empty range) and returns whether
+// work-item t exists.
+inline bool direct_ranges(__global const int2 *range, const int count, __local int2 *ranges) {
+    const int t = get_global_id(0), lid = get_local_id(0);
+    ranges[lid] = t < count ? range[t] : (int2)(0, 0);
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return t < count;
+}
+
+// The first row ≥ from inside one of the group's ranges, or INT_MAX: the next tile's start.
+// Every work-item computes the same value from the shared table.
+inline int direct_next_row(__local const int2 *ranges, const int from) {
+    int next = INT_MAX;
+    for (int k = 0; k < DIRECT_TILE; k++) {
+        const int2 r = ranges[k];
+        if (r.y > from && r.y > r.x) next = min(next, max(r.x, from));
+    }
+    return next;
+}
+
+// One past the last row of any of the group's ranges.
+inline int direct_end(__local const int2 *ranges) {
+    int end = 0;
+    for (int k = 0; k < DIRECT_TILE; k++) end = max(end, ranges[k].y);
+    return end;
+}
+
+// Copies `count` reals from src to dst with the whole group (then a barrier).
+inline void direct_load(__local real *dst, __global const real *src, const int count) {
+    for (int e = get_local_id(0); e < count; e += DIRECT_TILE) dst[e] = src[e];
+}
+
+__kernel void ewald_direct_potentials(__global const real *pos, __global const real *q,
+                                      __global const int *atoms, __global const int2 *range,
+                                      const int count, __global real *v) {
+    __local int2 ranges[DIRECT_TILE];
+    __local real tilePos[3 * DIRECT_TILE];
+    __local real tileQ[NC * DIRECT_TILE];
+    const int t = get_global_id(0);
+    const bool active = direct_ranges(range, count, ranges);
+    const int i = active ? atoms[t] : 0;
+    const int2 js = active ? range[t] : (int2)(0, 0);
+    const real3 ri = active ? load3(pos, i) : (real3)(0);
+    const int end = direct_end(ranges);
+    real acc[NC];
+    for (int ch = 0; ch < NC; ch++) acc[ch] = 0;
+    for (int j0 = direct_next_row(ranges, 0); j0 < end; j0 = direct_next_row(ranges, j0 + DIRECT_TILE)) {
+        const int n = min(DIRECT_TILE, end - j0);
+        direct_load(tilePos, pos + 3 * j0, 3 * n);
+        direct_load(tileQ, q + j0 * NC, NC * n);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        const int lo = max(js.x, j0), hi = min(js.y, j0 + n);
+        for (int j = lo; j < hi; j++) {
+            if (j == i) continue;
+            const int jj = j - j0;
+            const real3 rj = (real3)(tilePos[3 * jj], tilePos[3 * jj + 1], tilePos[3 * jj + 2]);
+            const real inv = (real)0.5 / length(rj - ri);
+            __local const real *qj = tileQ + jj * NC;
+            for (int ch = 0; ch < NC; ch++) acc[ch] += inv * qj[ch];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (active) {
+        for (int ch = 0; ch < NC; ch++) v[i * NC + ch] = acc[ch];
+    }
+}
+
+#else
+
 __kernel void ewald_direct_potentials(__global const real *pos, __global const real *q,
                                       __global const int *atoms, __global const int2 *range,
                                       const int count, __global real *v) {
@@ -206,6 +288,8 @@ __kernel void ewald_direct_potentials(__global const real *pos, __global const r
     }
     for (int ch = 0; ch < NC; ch++) v[i * NC + ch] = acc[ch];
 }
+
+#endif
 
 // ---------------------------------------------------------------------------------------------
 // Geometric gradient of B = Σ_ch Σ_i V̄_i V_i(q) at fixed q (§10.2 G2, G3, G6)
@@ -339,6 +423,54 @@ __kernel void ewald_kspace_virial(__global const real4 *kvec, __global const rea
 // ∂B/∂R_i = −Σ_{j≠i} ḡ; the pair's virial d⊗ḡ is symmetric in i ↔ j, so each atom takes half.
 // Summed over a structure's rows (by the host) that is Σ_i R_i⊗∂B/∂R_i, in the pair form, which
 // is translation invariant. Writes rows i = atoms[t] of grad [N, 3] and virial [N, 9].
+#ifdef DIRECT_TILED
+
+__kernel void ewald_direct_gradient(__global const real *pos, __global const real *q,
+                                    __global const real *vbar, __global const int *atoms,
+                                    __global const int2 *range, const int count,
+                                    __global real *grad, __global real *virial) {
+    __local int2 ranges[DIRECT_TILE];
+    __local real tilePos[3 * DIRECT_TILE];
+    __local real tileQ[NC * DIRECT_TILE];
+    __local real tileV[NC * DIRECT_TILE];
+    const int t = get_global_id(0);
+    const bool active = direct_ranges(range, count, ranges);
+    const int i = active ? atoms[t] : 0;
+    const int2 js = active ? range[t] : (int2)(0, 0);
+    const real3 ri = active ? load3(pos, i) : (real3)(0);
+    __global const real *qi = q + i * NC;
+    __global const real *vi = vbar + i * NC;
+    const int end = direct_end(ranges);
+    real3 acc = (real3)(0), w0 = (real3)(0), w1 = (real3)(0), w2 = (real3)(0);
+    for (int j0 = direct_next_row(ranges, 0); j0 < end; j0 = direct_next_row(ranges, j0 + DIRECT_TILE)) {
+        const int n = min(DIRECT_TILE, end - j0);
+        direct_load(tilePos, pos + 3 * j0, 3 * n);
+        direct_load(tileQ, q + j0 * NC, NC * n);
+        direct_load(tileV, vbar + j0 * NC, NC * n);
+        barrier(CLK_LOCAL_MEM_FENCE);
+        const int lo = max(js.x, j0), hi = min(js.y, j0 + n);
+        for (int j = lo; j < hi; j++) {
+            if (j == i) continue;
+            const int jj = j - j0;
+            const real3 d = (real3)(tilePos[3 * jj], tilePos[3 * jj + 1], tilePos[3 * jj + 2]) - ri;
+            const real r = length(d);
+            __local const real *qj = tileQ + jj * NC;
+            __local const real *vj = tileV + jj * NC;
+            real weight = 0;
+            for (int ch = 0; ch < NC; ch++) weight += vi[ch] * qj[ch] + vj[ch] * qi[ch];
+            const real3 g = (-(real)0.5 * weight / (r * r * r)) * d;
+            acc -= g;
+            w0 += ((real)0.5 * d.x) * g;
+            w1 += ((real)0.5 * d.y) * g;
+            w2 += ((real)0.5 * d.z) * g;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (active) store_atom_gradient(grad, virial, i, acc, w0, w1, w2);
+}
+
+#else
+
 __kernel void ewald_direct_gradient(__global const real *pos, __global const real *q,
                                     __global const real *vbar, __global const int *atoms,
                                     __global const int2 *range, const int count,
@@ -367,3 +499,5 @@ __kernel void ewald_direct_gradient(__global const real *pos, __global const rea
     }
     store_atom_gradient(grad, virial, i, acc, w0, w1, w2);
 }
+
+#endif

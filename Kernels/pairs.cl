@@ -65,23 +65,31 @@ __kernel void contract_radial(__global const real *coef, __global const int *coe
     }
 }
 
-// radial̄[p,k] = Σ_f ē[p,f]·coef[row(p), k·d+f]; global = (K, P).
-__kernel void contract_radial_backward_radial(__global const real *eBar, __global const real *coef,
-                                              __global const int *coefRow, const int hasRow,
-                                              __global real *radialBar, const int P, const int K,
-                                              const int d) {
+// radial̄[p,k] = Σ_f (ē[p,f] + n̄[c(p),f])·coef[row(p), k·d+f]; global = (K, P). The optional
+// node term n̄ (hasNode) is a cotangent that reaches every pair from its center atom (the scalar
+// message's Σ_{p→i}); reading it by row here saves a gathered [P, d] copy and an add.
+__kernel void contract_radial_backward_radial(__global const real *eBar, __global const real *nodeBar,
+                                              __global const int *nodeRow, const int hasNode,
+                                              __global const real *coef, __global const int *coefRow,
+                                              const int hasRow, __global real *radialBar, const int P,
+                                              const int K, const int d) {
     // Both rows are contiguous in f: 16-wide partial sums, then the 16 lanes in a fixed order
     // (as dense_backward).
     const int k = get_global_id(0), p = get_global_id(1);
     if (k >= K || p >= P) return;
     __global const real *cr = coef + (size_t)(hasRow ? coefRow[p] : p) * K * d + (size_t)k * d;
     __global const real *er = eBar + (size_t)p * d;
+    __global const real *nr = hasNode ? nodeBar + (size_t)nodeRow[p] * d : er;
     real16 acc16 = (real16)(0);
     int f = 0;
-    for (; f + 16 <= d; f += 16) acc16 += vload16(0, er + f) * vload16(0, cr + f);
+    if (hasNode) {
+        for (; f + 16 <= d; f += 16) acc16 += (vload16(0, er + f) + vload16(0, nr + f)) * vload16(0, cr + f);
+    } else {
+        for (; f + 16 <= d; f += 16) acc16 += vload16(0, er + f) * vload16(0, cr + f);
+    }
     real acc = acc16.s0 + acc16.s1 + acc16.s2 + acc16.s3 + acc16.s4 + acc16.s5 + acc16.s6 + acc16.s7 +
                acc16.s8 + acc16.s9 + acc16.sa + acc16.sb + acc16.sc + acc16.sd + acc16.se + acc16.sf;
-    for (; f < d; f++) acc += er[f] * cr[f];
+    for (; f < d; f++) acc += (hasNode ? er[f] + nr[f] : er[f]) * cr[f];
     radialBar[(size_t)p * K + k] = acc;
 }
 

@@ -7,7 +7,8 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
     let mem: cl_mem
     let context: CLContext
 
-    /// An uninitialised buffer. OpenCL rejects zero-byte buffers, so an empty one holds one
+    /// An uninitialised buffer (inside `CLContext.reusingBuffers`, possibly one freed earlier, still
+    /// holding its old contents). OpenCL rejects zero-byte buffers, so an empty one holds one
     /// unused element (empty batches then need no special case in the caller).
     ///
     /// A buffer over the context's `maxAllocationBytes` is a `CLError.allocationTooLarge` naming
@@ -25,9 +26,17 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
                                              limit: context.maxAllocationBytes, device: context.device.description,
                                              context: "")
         }
-        guard let mem = clCreateBuffer(context.context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status),
-              status == CL_SUCCESS
-        else {
+        if let reused = try context.reusedBuffer(bytes: bytes) {
+            mem = reused
+            return
+        }
+        var made = clCreateBuffer(context.context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status)
+        if made == nil || status != CL_SUCCESS, context.memory.bytesCached > 0 {
+            // Out of device memory with buffers cached for reuse: give those back and try once more.
+            context.releaseCachedBuffers()
+            made = clCreateBuffer(context.context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status)
+        }
+        guard let mem = made, status == CL_SUCCESS else {
             throw CLError.call("clCreateBuffer(\(bytes) bytes)", status: status)
         }
         self.mem = mem
@@ -47,8 +56,7 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
     }
 
     deinit {
-        clReleaseMemObject(mem)
-        context.memory.released(max(count, 1) * MemoryLayout<T>.stride)
+        context.recycle(mem, bytes: max(count, 1) * MemoryLayout<T>.stride)
     }
 
     public func upload(_ values: [T]) throws {

@@ -18,6 +18,11 @@ public final class CLContext: @unchecked Sendable {
     private var programs: [String: CLProgram] = [:]
     /// Bytes of the buffers alive on this context, and their high-water mark.
     public let memory = CLMemoryLedger()
+    private let pool: CLBufferPool
+    /// Tests: fill every reused buffer with 0xFF bytes (NaN, or -1) before handing it out, so a
+    /// kernel that reads a buffer it never wrote shows up as NaN instead of passing by luck on
+    /// a freshly zeroed allocation.
+    public var poisonReusedBuffers = false
 
     public init(device: CLDevice, maxAllocationBytes limit: Int? = nil) throws {
         self.device = device
@@ -35,9 +40,11 @@ public final class CLContext: @unchecked Sendable {
         }
         self.context = context
         self.queue = queue
+        pool = CLBufferPool(ledger: memory)
     }
 
     deinit {
+        pool.drain()
         clReleaseCommandQueue(queue)
         clReleaseContext(context)
     }
@@ -68,6 +75,41 @@ public final class CLContext: @unchecked Sendable {
         let program = try CLProgram(context: self, name: name, source: sources(), options: options)
         programs[key] = program
         return program
+    }
+
+    /// Runs `body` with buffer reuse on: buffers freed inside are kept by byte size and handed
+    /// to the next request of that size (`CLBufferPool`). Engines wrap each evaluation in it;
+    /// nested scopes join the outermost. What waited through a whole outermost scope unused is
+    /// freed when it ends.
+    public func reusingBuffers<R>(_ body: () throws -> R) rethrows -> R {
+        pool.enter()
+        defer { pool.leave() }
+        return try body()
+    }
+
+    /// Gives every buffer kept for reuse back to the driver.
+    public func releaseCachedBuffers() {
+        pool.drain()
+    }
+
+    func reusedBuffer(bytes: Int) throws -> cl_mem? {
+        guard let mem = pool.take(bytes: bytes) else { return nil }
+        if poisonReusedBuffers {
+            var pattern: UInt8 = 0xFF
+            let status = clEnqueueFillBuffer(queue, mem, &pattern, 1, 0, bytes, 0, nil, nil)
+            guard status == CL_SUCCESS else {
+                recycle(mem, bytes: bytes)
+                throw CLError.call("clEnqueueFillBuffer", status: status)
+            }
+        }
+        return mem
+    }
+
+    func recycle(_ mem: cl_mem, bytes: Int) {
+        if !pool.keep(mem, bytes: bytes) {
+            clReleaseMemObject(mem)
+            memory.released(bytes)
+        }
     }
 
     /// Blocks until every queued command has finished.

@@ -16,6 +16,10 @@ public struct CLDevice: @unchecked Sendable, CustomStringConvertible {
     /// quarter of its memory), which bounds every pair-sized buffer.
     public let maxAllocationBytes: UInt64
     public let computeUnits: Int
+    /// CL_DEVICE_LOCAL_MEM_SIZE: the work-group shared memory that tiled kernels size tiles by.
+    public let localMemoryBytes: Int
+    /// CL_DEVICE_MAX_WORK_GROUP_SIZE.
+    public let maxWorkGroupSize: Int
     /// Whether the device runs double precision: `cl_khr_fp64` or a non-zero double FP config.
     public let supportsFP64: Bool
     public let version: String
@@ -48,6 +52,8 @@ public struct CLDevice: @unchecked Sendable, CustomStringConvertible {
         globalMemoryBytes = try scalar(CL_DEVICE_GLOBAL_MEM_SIZE, cl_ulong.self)
         maxAllocationBytes = try scalar(CL_DEVICE_MAX_MEM_ALLOC_SIZE, cl_ulong.self)
         computeUnits = Int(try scalar(CL_DEVICE_MAX_COMPUTE_UNITS, cl_uint.self))
+        localMemoryBytes = Int(clamping: try scalar(CL_DEVICE_LOCAL_MEM_SIZE, cl_ulong.self))
+        maxWorkGroupSize = try scalar(CL_DEVICE_MAX_WORK_GROUP_SIZE, Int.self)
         let extensions = try string(CL_DEVICE_EXTENSIONS).split(separator: " ")
         // OpenCL 1.0 drivers may reject this query; the extension string then decides alone.
         let doubleConfig = (try? scalar(CL_DEVICE_DOUBLE_FP_CONFIG, cl_device_fp_config.self)) ?? 0

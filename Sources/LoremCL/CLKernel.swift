@@ -44,6 +44,12 @@ public final class CLKernel {
     /// work-group size `local` or the driver's choice. Returns the event, for profiling.
     @discardableResult
     public func launch(global: [Int], local: [Int]? = nil, _ arguments: any CLKernelArgument...) throws -> CLEvent {
+        try launch(global: global, local: local, arguments: arguments)
+    }
+
+    /// The same, with the arguments in an array (argument lists that vary with options).
+    @discardableResult
+    public func launch(global: [Int], local: [Int]? = nil, arguments: [any CLKernelArgument]) throws -> CLEvent {
         for (index, argument) in arguments.enumerated() {
             do { try argument.bind(to: kernel, index: cl_uint(index)) } catch CLError.call(let call, let status) {
                 throw CLError.call("\(name): \(call)", status: status)

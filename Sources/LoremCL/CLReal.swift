@@ -27,3 +27,16 @@ extension CLContext {
         return try program(family, options: options, sources: try KernelSource.program(family))
     }
 }
+
+extension CLContext {
+    /// A kernel family whose per-channel accumulators are sized at compile time
+    /// (-D<FAMILY>_CHANNELS=channels), so each channel count builds its own program, once per
+    /// context. `owner` names the caller in the error for an unsupported count.
+    func channelProgram<T: CLReal>(family: String, precision: T.Type, channels: Int, owner: String,
+                                   defines: [String] = []) throws -> CLProgram {
+        guard (1...64).contains(channels) else {
+            throw CLError.unsupported("\(owner): \(channels) channels (1...64 supported)")
+        }
+        return try program(family: family, precision: T.self, defines: ["\(family.uppercased())_CHANNELS=\(channels)"] + defines)
+    }
+}

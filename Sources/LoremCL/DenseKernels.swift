@@ -9,16 +9,16 @@ import LoremModel
 /// nothing waits until a `download`.
 public final class DenseKernels<T: CLReal> {
     public let context: CLContext
-    public let variant: DenseVariant
+    public let variant: KernelShape
     private let forward, backward, siluForward, siluBackward, normForward, normBackward: CLKernel
 
     /// Builds (or reuses) the dense program for precision `T`; `variant` defaults to the
     /// device's preferred one, tests force each.
-    public init(context: CLContext, variant: DenseVariant? = nil) throws {
+    public init(context: CLContext, variant: KernelShape? = nil) throws {
         self.context = context
         let variant = variant ?? .preferred(for: context.device)
         self.variant = variant
-        let program = try context.program(family: "dense", precision: T.self, defines: variant.defines)
+        let program = try context.program(family: "dense", precision: T.self, defines: variant == .tiled ? ["DENSE_TILED"] : [])
         forward = try program.kernel("dense_forward")
         backward = try program.kernel("dense_backward")
         siluForward = try program.kernel("silu_forward")

@@ -14,14 +14,35 @@ public final class EwaldKernels<T: CLReal> {
     public let channels: Int
     let moments, structureFactors, blockSums, forward, direct: CLKernel
     let pairGradients, gather, kspaceGradient, kspaceVirial, directGradient: CLKernel
+    /// Work-group size of the molecules' tiled direct sum, and the source rows per tile; nil for
+    /// the rows shape.
+    let directTile: Int?
 
-    public init(context: CLContext, channels: Int) throws {
-        guard (1...64).contains(channels) else {
-            throw CLError.unsupported("EwaldKernels: \(channels) channels (1...64 supported)")
-        }
+    /// The direct-sum kernels' launch shape: work-groups of `directTile` when tiled.
+    func directLaunch(_ count: Int) -> (global: [Int], local: [Int]?) {
+        guard let tile = directTile else { return ([roundUp(count, 64)], nil) }
+        return ([roundUp(count, tile)], [tile])
+    }
+
+    /// The largest power of two ≤ 64 whose tile (positions, charges and cotangents of that many
+    /// rows, plus the group's ranges) takes at most half the device's local memory.
+    static func directTile(channels: Int, device: CLDevice) -> Int {
+        let rowBytes = (3 + 2 * channels) * MemoryLayout<T>.stride + 8
+        var tile = 64
+        while tile > 1, tile * rowBytes > device.localMemoryBytes / 2 || tile > device.maxWorkGroupSize { tile /= 2 }
+        return tile
+    }
+
+    /// `directShape` picks the molecules' direct-sum loops (`KernelShape.preferred` by default:
+    /// tiled on GPUs); both give the same bits.
+    public init(context: CLContext, channels: Int, directShape: KernelShape? = nil) throws {
         self.context = context
         self.channels = channels
-        let program = try context.program(family: "ewald", precision: T.self, defines: ["EWALD_CHANNELS=\(channels)"])
+        let shape = directShape ?? .preferred(for: context.device)
+        directTile = shape == .tiled ? Self.directTile(channels: channels, device: context.device) : nil
+        let defines = directTile.map { ["DIRECT_TILED", "DIRECT_TILE=\($0)"] } ?? []
+        let program = try context.channelProgram(family: "ewald", precision: T.self, channels: channels,
+                                                 owner: "EwaldKernels", defines: defines)
         moments = try program.kernel("ewald_moments")
         structureFactors = try program.kernel("ewald_structure_factors")
         blockSums = try program.kernel("ewald_block_sums")

@@ -68,7 +68,8 @@ extension EwaldKernels {
         try v.require(molecules.atomCount, channels, "Ewald potentials")
         let m = molecules.moleculeAtoms
         guard m > 0 else { return }
-        try direct.launch(global: [roundUp(m, 64)], molecules.positions, q, molecules.atoms, molecules.ranges,
+        let shape = directLaunch(m)
+        try direct.launch(global: shape.global, local: shape.local, molecules.positions, q, molecules.atoms, molecules.ranges,
                           Int32(m), v)
     }
 
@@ -94,7 +95,8 @@ extension EwaldKernels {
         guard m > 0 else {
             return EwaldMoleculeGradient(positions: grad, virials: molecules.structures.map { _ in Self.matrix([Double](repeating: 0, count: 9)) })
         }
-        try directGradient.launch(global: [roundUp(m, 64)], molecules.positions, q, vbar, molecules.atoms,
+        let shape = directLaunch(m)
+        try directGradient.launch(global: shape.global, local: shape.local, molecules.positions, q, vbar, molecules.atoms,
                                   molecules.ranges, Int32(m), grad, atomVirial)
         let rows = try atomVirial.download()
         let virials = molecules.structures.map { r in

@@ -15,12 +15,9 @@ public final class PMEKernels<T: CLReal> {
     private var plans: [SIMD3<Int>: (forward: CLFFTPlan, backward: CLFFTPlan)] = [:]
 
     public init(context: CLContext, channels: Int) throws {
-        guard (1...64).contains(channels) else {
-            throw CLError.unsupported("PMEKernels: \(channels) channels (1...64 supported)")
-        }
         self.context = context
         self.channels = channels
-        let program = try context.program(family: "pme", precision: T.self, defines: ["PME_CHANNELS=\(channels)"])
+        let program = try context.channelProgram(family: "pme", precision: T.self, channels: channels, owner: "PMEKernels")
         spread = try program.kernel("pme_spread")
         influence = try program.kernel("pme_influence")
         convolve = try program.kernel("pme_convolve")

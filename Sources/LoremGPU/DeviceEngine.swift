@@ -60,7 +60,8 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
         for s in structures { for z in s.numbers where !(1..<100).contains(z) { throw ReferenceError.unsupportedElement(z) } }
         guard !structures.isEmpty else { return [] }
         do {
-            return try run(structures, forces: wantForces)
+            // Buffers freed in one evaluation are reused by the next of the same sizes.
+            return try kernels.context.reusingBuffers { try run(structures, forces: wantForces) }
         } catch let error as CLError {
             let atoms = structures.reduce(0) { $0 + $1.count }
             throw error.adding(context: "evaluating a batch of \(structures.count) structure(s), \(atoms) atoms; evaluate fewer "

@@ -66,9 +66,10 @@ struct DeviceInitialStage<T: CLReal> {
                                                             pairs: P, maxDegree: L, features: s, centers: g.centers)
         try bar.addHarmonics(yBar, k)
         let (_, messageBar) = try w.scalarUpdate.backward(hBar1, rows: N, k, cache: scalarCache)  // h0: species only
-        let eBar = try k.sum(k.pairs.gather(k.dense.denseBackward(messageBar, rows: N, w.scalarMessage), columns: d, g.centers),
-                             k.dense.denseBackward(coefBar, rows: P, w.coefficients), count: P * d)
-        try bar.addRadial(k.pairs.contractRadialBackwardRadial(eBar, speciesPairs.table, coefRows: tableRows, pairs: P,
-                                                               basis: K, features: d), k)
+        // ē = Σ-message cotangent of the center atom (read by row) + the coefficients' cotangent.
+        let messageSumBar = try k.dense.denseBackward(messageBar, rows: N, w.scalarMessage)
+        let eBar = try k.dense.denseBackward(coefBar, rows: P, w.coefficients)
+        try bar.addRadial(k.pairs.contractRadialBackwardRadial(eBar, plus: (messageSumBar, g.centers), speciesPairs.table,
+                                                               coefRows: tableRows, pairs: P, basis: K, features: d), k)
     }
 }

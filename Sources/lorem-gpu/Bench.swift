@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
 
             Models: --model takes a lorem-train checkpoint folder, 'default' (the built-in model, models/default) or 'random' (lorem-jax's default hyper-parameters: cutoff 5, max_degree 6, 128 features, … with random weights); repeat it to benchmark several. Without --model: default, then random.
 
-            Each system is evaluated once to warm up (program builds, buffers), then --repeats times; the table gives the median, min and max wall time per energy+forces evaluation, the CPU time per evaluation (user + system, all threads; less sensitive than wall time to other work on the machine), atoms per second, µs per atom, the peak resident memory of the process so far (getrusage; with a CPU OpenCL device such as PoCL the device buffers are host memory and included) and, for the OpenCL engine, the peak bytes in live device buffers during the timed evaluations. One extra, profiled evaluation per system gives the per-stage breakdown (OpenCL engine). --json writes all numbers and, for --structures, the energy (with the checkpoint's elemental baseline, as predict reports it) and forces of the last evaluation of every frame. --save-structures writes the chosen systems as extxyz and exits.
+            Each system is evaluated once to warm up (program builds, buffers), then --repeats times; the table gives the median, min and max wall time per energy+forces evaluation, the CPU time per evaluation (user + system, all threads; less sensitive than wall time to other work on the machine), atoms per second, µs per atom, the peak resident memory of the process so far (getrusage; with a CPU OpenCL device such as PoCL the device buffers are host memory and included) and, for the OpenCL engine, the peak device memory held during the timed evaluations (live buffers plus freed ones kept for reuse by the next evaluation). One extra, profiled evaluation per system gives the per-stage breakdown (OpenCL engine). --json writes all numbers and, for --structures, the energy (with the checkpoint's elemental baseline, as predict reports it) and forces of the last evaluation of every frame. --save-structures writes the chosen systems as extxyz and exits.
             """)
 
     @Option(name: .long, help: "Checkpoint folder, 'default' (built-in model) or 'random' (lorem-jax default hyper-parameters, random weights); repeatable (default: default and random).")
@@ -97,7 +97,7 @@ struct Bench: ParsableCommand {
         if let json {
             let doc: [String: Any] = [
                 "engines": engines, "precision": engineOptions.precision, "long_range": engineOptions.longRange,
-                "repeats": repeats, "machine": Self.machine(), "device_memory": "peak_device_mib: bytes in live device buffers during the timed evaluations",
+                "repeats": repeats, "machine": Self.machine(), "device_memory": "peak_device_mib: device bytes held during the timed evaluations, live buffers plus those kept for reuse; peak_live_device_mib: live buffers only",
                 "load_average_1min": ["start": loadAtStart, "end": Self.loadAverage()],
                 "results": rows,
             ]
@@ -123,7 +123,8 @@ struct Bench: ParsableCommand {
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
         let cpuMilliseconds = (Self.cpuSeconds() - cpuStart) * 1000 / Double(repeats)
-        let peakDevice = ledger.map { Double($0.peakBytes) / (1024 * 1024) }
+        let peakDevice = ledger.map { Double($0.peakReservedBytes) / (1024 * 1024) }
+        let peakLive = ledger.map { Double($0.peakBytes) / (1024 * 1024) }
         var stages: [(String, Double)] = []
         if !noStages, let profiled = engine as? StageProfiling {
             progress(system, "profiled evaluation")
@@ -136,7 +137,7 @@ struct Bench: ParsableCommand {
         let (pairs, kVectors, meshPoints) = try counts(system, config: model.config)
         var row = BenchRow(system: system.name, kind: system.kind, structures: system.structures.count, atoms: system.atoms,
                            periodic: system.periodic, pairs: pairs, kVectors: kVectors, meshPoints: meshPoints, times: times,
-                           cpuMilliseconds: cpuMilliseconds, peakRSSMiB: Self.peakRSSMiB(), peakDeviceMiB: peakDevice,
+                           cpuMilliseconds: cpuMilliseconds, peakRSSMiB: Self.peakRSSMiB(), peakDeviceMiB: peakDevice, peakLiveDeviceMiB: peakLive,
                            stages: stages)
         if system.kind == "file" {
             row.energies = zip(results, baseline).map { $0.energy + $1 }
@@ -324,8 +325,10 @@ struct BenchRow {
     /// time to other work on a shared machine.
     let cpuMilliseconds: Double
     let peakRSSMiB: Double
-    /// Peak bytes in live device buffers during the timed evaluations (OpenCL engine).
+    /// Peak device bytes held during the timed evaluations, live or kept for reuse (OpenCL engine).
     let peakDeviceMiB: Double?
+    /// Peak bytes in live device buffers alone.
+    let peakLiveDeviceMiB: Double?
     /// Stage → ms of the profiled evaluation.
     let stages: [(String, Double)]
     var energies: [Double]? = nil
@@ -360,6 +363,7 @@ struct BenchRow {
         if let kVectors { d["k_vectors"] = kVectors }
         if let meshPoints { d["mesh_points"] = meshPoints }
         if let peakDeviceMiB { d["peak_device_mib"] = peakDeviceMiB }
+        if let peakLiveDeviceMiB { d["peak_live_device_mib"] = peakLiveDeviceMiB }
         if !stages.isEmpty { d["stages"] = stages.map { ["stage": $0.0, "ms": $0.1] as [String: Any] } }
         if let energies { d["energies"] = energies }
         if let modelEnergies { d["model_energies"] = modelEnergies }

@@ -51,3 +51,42 @@ final class MemoryLedgerTests: XCTestCase {
         XCTAssertEqual(context.memory.peakBytes, 4, "an empty buffer holds one element")
     }
 }
+
+/// Buffers freed inside `reusingBuffers` wait for the next request of their size, and no longer
+/// than one further scope.
+final class BufferReuseTests: XCTestCase {
+    func testFreedBuffersAreReusedBySizeAndTrimmedAfterAnUnusedScope() throws {
+        let context = try CLContext(device: TestDevice.context().device)
+        _ = try CLBuffer<Float>(context, count: 1000)
+        XCTAssertEqual(context.memory.bytesCached, 0, "outside a scope a freed buffer goes back to the driver")
+        try context.reusingBuffers {
+            do { _ = try CLBuffer<Float>(context, count: 1000) }
+            XCTAssertEqual(context.memory.bytesCached, 4000)
+            let sameSize = try CLBuffer<Int32>(context, count: 1000)
+            XCTAssertEqual(context.memory.bytesCached, 0, "a request of the same byte size takes the cached buffer")
+            XCTAssertEqual(context.memory.bytesInUse, 4000)
+            let other = try CLBuffer<Float>(context, count: 999)
+            XCTAssertEqual(context.memory.bytesInUse, 4000 + 3996, "another size is a new buffer")
+            _ = (sameSize, other)
+        }
+        XCTAssertEqual(context.memory.bytesInUse, 0)
+        XCTAssertEqual(context.memory.bytesCached, 7996, "freed in the scope: kept for the next one")
+        XCTAssertEqual(context.memory.peakReservedBytes, 7996)
+        try context.reusingBuffers { _ = try CLBuffer<Float>(context, count: 1000) }
+        XCTAssertEqual(context.memory.bytesCached, 4000, "the unused 3996-byte buffer waited a whole scope: freed")
+        context.releaseCachedBuffers()
+        XCTAssertEqual(context.memory.bytesCached, 0)
+    }
+
+    func testPoisonedReuseShowsAsNaN() throws {
+        let context = try CLContext(device: TestDevice.context().device)
+        context.poisonReusedBuffers = true
+        try context.reusingBuffers {
+            do { _ = try CLBuffer<Float>(context, [Float](repeating: 1, count: 16)) }
+            let reused = try CLBuffer<Float>(context, count: 16)
+            XCTAssertTrue(try reused.download().allSatisfy(\.isNaN))
+            let written = try CLBuffer<Float>(context, [Float](repeating: 2, count: 16))
+            XCTAssertEqual(try written.download(), [Float](repeating: 2, count: 16), "an upload overwrites the poison")
+        }
+    }
+}

@@ -9,9 +9,10 @@ import XCTest
 /// alone (float64 reference on the device-rounded inputs), at EwaldKernelTests' tolerances.
 final class EwaldMoleculeBatchTests: XCTestCase {
     /// Molecule sizes of the batch, and where the foreign block (rows no molecule kernel may
-    /// touch) sits.
-    static let sizes = [7, 1, 30, 2, 12]
-    static let foreignRows = 5, foreignAfter = 1
+    /// touch) sits. 70 foreign rows and a 75-atom molecule make the tiled kernels take several
+    /// tiles per work-group and skip a gap wider than a tile (DIRECT_TILE ≤ 64).
+    static let sizes = [7, 1, 30, 2, 12, 75]
+    static let foreignRows = 70, foreignAfter = 1
     static let sentinel = -7.0
 
     struct Batch {
@@ -147,6 +148,30 @@ final class EwaldMoleculeBatchTests: XCTestCase {
         }
     }
 
+    /// The tiled direct sum (GPUs' default) gives bit for bit what the rows shape (CPUs'
+    /// default, checked against the reference above) gives: several tiles per work-group and a
+    /// skipped gap wider than a tile included (the batch's 75-atom molecule and 70 foreign rows).
+    func testTiledEqualsRowsBitwise() throws {
+        try tiledEqualsRows(Float.self)
+        try tiledEqualsRows(Double.self)
+    }
+
+    func tiledEqualsRows<T: CLReal>(_ type: T.Type) throws {
+        try withEwaldContext(T.self) { context in
+            let b = Self.batch(T.self)
+            let results = try KernelShape.allCases.map { shape in
+                let (kernels, molecules, q, vbar) = try Self.operands(b, context, T.self, shape: shape)
+                XCTAssertEqual(kernels.directTile == nil, shape == .rows)
+                let g = try kernels.geometryGradient(charges: q, cotangent: vbar, molecules)
+                return (v: bits(try kernels.potentials(q, molecules, batchRows: b.atoms)), grad: bits(try g.positions.download()),
+                        virials: bits(g.virials.flatMap { $0.joined() }))
+            }
+            XCTAssertEqual(results[0].v, results[1].v, "potentials \(T.self)")
+            XCTAssertEqual(results[0].grad, results[1].grad, "gradient \(T.self)")
+            XCTAssertEqual(results[0].virials, results[1].virials, "virials \(T.self)")
+        }
+    }
+
     func testRejectsOverlappingOrOutOfRangeStructures() throws {
         let context = try TestDevice.context()
         let positions = try CLBuffer<Float>(context, [Float](repeating: 0, count: 30))
@@ -155,11 +180,11 @@ final class EwaldMoleculeBatchTests: XCTestCase {
         XCTAssertThrowsError(try EwaldMolecules(context: context, positions: positions, atomCount: 11, structures: [0..<1]))
     }
 
-    static func operands<T: CLReal>(_ b: Batch, _ context: CLContext, _ type: T.Type) throws
+    static func operands<T: CLReal>(_ b: Batch, _ context: CLContext, _ type: T.Type, shape: KernelShape? = nil) throws
         -> (EwaldKernels<T>, EwaldMolecules<T>, CLBuffer<T>, CLBuffer<T>)
     {
         let C = EwaldCases.channels
-        let kernels = try EwaldKernels<T>(context: context, channels: C)
+        let kernels = try EwaldKernels<T>(context: context, channels: C, directShape: shape)
         func upload(_ width: Int, _ perMolecule: (EwaldCase) -> [Double]) throws -> CLBuffer<T> {
             try CLBuffer<T>(context, rows(b, width: width) { perMolecule(b.molecules[$0]) }.map { T($0) })
         }

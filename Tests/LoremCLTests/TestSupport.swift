@@ -76,7 +76,7 @@ func forEachVariant<T: CLReal>(_ type: T.Type, _ body: (DenseKernels<T>, String)
         print("note: \(context.device) has no float64; f64 checks skipped")
         return
     }
-    for variant in DenseVariant.allCases {
+    for variant in KernelShape.allCases {
         try body(try DenseKernels<T>(context: context, variant: variant), "\(precisionName(T.self)) \(variant)")
     }
 }

@@ -46,12 +46,18 @@ final class DevicePMETests: XCTestCase {
         let exact = try DeviceEngine<Double>(config: m.config, weights: m.weights, device: Base.device(), longRange: .ewald)
         let pme = try DeviceEngine<Double>(config: m.config, weights: m.weights, device: Base.device(), longRange: .pme(PMEParameters()))
         let holdout = try ExtXYZ.read(path: Base.fixtures.appendingPathComponent("structures/bulk_holdout.xyz").path)
-        // Plus a 2×2×2 supercell of the first frame, rattled, so the mesh spans a larger cell.
-        let frames = holdout + [Self.supercell(holdout[0], rattle: 0.05, seed: 3)]
+        // Plus a 2×2×2 supercell of the first frame, rattled, so the mesh spans a larger cell, and
+        // rattled rocksalt NaCl as a cubic bulk cell and as a slab (pbc T T F, 12 Å of vacuum).
+        let cubic = Self.rattled(AllocationLimitEngineTests.rocksalt(2), by: 0.1, seed: 5)
+        var slab = Self.rattled(AllocationLimitEngineTests.rocksalt(2), by: 0.1, seed: 6)
+        slab.pbc = [true, true, false]
+        slab.cell[2] = SIMD3(0, 0, 2 * 5.64 + 12)
+        let frames = holdout + [Self.supercell(holdout[0], rattle: 0.05, seed: 3), cubic, slab]
         var periodic = 0
         for (k, s) in frames.enumerated() where s.pbc.contains(true) {
             periodic += 1
             let a = try pme.evaluate(s, forces: true), b = try exact.evaluate(s, forces: true)
+            XCTAssertNotEqual(a.energy, b.energy, "frame \(k): the PME engine must not fall back to exact Ewald")
             let perAtom = abs(a.energy - b.energy) / Double(s.count)
             let rms = (zip(a.forces!, b.forces!).map { (($0 - $1) * ($0 - $1)).sum() }.reduce(0, +) / Double(3 * s.count)).squareRoot()
             print("holdout[\(k)] (\(s.count) atoms): PME − Ewald |ΔE|/N = \(perAtom) eV, force RMS = \(rms) eV/Å")
@@ -59,6 +65,37 @@ final class DevicePMETests: XCTestCase {
             XCTAssertLessThan(rms, 1e-4)
         }
         XCTAssertGreaterThan(periodic, 0, "the holdout set has periodic frames")
+    }
+
+    /// `s` with every atom displaced by up to `amplitude` Å per axis (a fixed sequence).
+    static func rattled(_ s: Structure, by amplitude: Double, seed: UInt64) -> Structure {
+        var rng = SplitMix64(seed: seed)
+        var out = s
+        out.positions = s.positions.map { $0 + amplitude * SIMD3(2 * rng.uniform() - 1, 2 * rng.uniform() - 1, 2 * rng.uniform() - 1) }
+        return out
+    }
+
+    /// PME is defined on the cell's own (fractional) mesh, so rotating positions and cell
+    /// together rotates the forces and leaves the energy unchanged up to rounding: float64, a
+    /// triclinic bulk frame and a slab.
+    func testRotationCovariance() throws {
+        let m = try Base.model("mp1_L2")
+        let engine = try DeviceEngine<Double>(config: m.config, weights: m.weights, device: Base.device(),
+                                              longRange: .pme(PMEParameters()))
+        let u = SIMD3(1.0, -2.0, 0.5), axis = u / (u * u).sum().squareRoot(), angle = 1.1
+        func rot(_ v: SIMD3<Double>) -> SIMD3<Double> {  // Rodrigues
+            let cross = SIMD3(axis.y * v.z - axis.z * v.y, axis.z * v.x - axis.x * v.z, axis.x * v.y - axis.y * v.x)
+            return cos(angle) * v + sin(angle) * cross + (1 - cos(angle)) * (axis * v).sum() * axis
+        }
+        for s in [try Base.structures("bulk_triclinic")[0], try Base.structures("slab")[0]] {
+            var r = s
+            r.positions = s.positions.map(rot)
+            r.cell = s.cell.map(rot)
+            let a = try engine.evaluate(s, forces: true), b = try engine.evaluate(r, forces: true)
+            XCTAssertEqual(a.energy, b.energy, accuracy: 1e-10 * max(1, abs(a.energy)))
+            let scale = a.forces!.map(maxAbs).max()!
+            for (f, g) in zip(a.forces!, b.forces!) { XCTAssertLessThan(maxAbs(rot(f) - g), 1e-10 * max(1, scale)) }
+        }
     }
 
     /// The 2×2×2 supercell of a 3D-periodic frame, each atom displaced by up to `rattle` Å per

@@ -47,9 +47,9 @@ final class ModelGradientTests: XCTestCase {
                   positions: [SIMD3(0, 0, 0), SIMD3(0.96, 0.1, 0), SIMD3(-0.3, 0.9, 0.1), SIMD3(0.2, -0.3, 1.4), SIMD3(1.0, -0.5, 1.9)])
     }
 
-    static func engine(_ c: LoremConfig, seed: UInt64) throws -> ReferenceEngine {
+    static func engine(_ c: LoremConfig, seed: UInt64, longRange: LongRangeMethod = .ewald) throws -> ReferenceEngine {
         try ReferenceEngine(config: c, weights: LoremWeights.random(config: c, seed: seed),
-                            basis: BernsteinBasis(exactCount: c.numRadial, cutoff: c.cutoff))
+                            basis: BernsteinBasis(exactCount: c.numRadial, cutoff: c.cutoff), longRange: longRange)
     }
 
     func energy(_ engine: ReferenceEngine, _ s: Structure) -> Double {
@@ -57,8 +57,9 @@ final class ModelGradientTests: XCTestCase {
     }
 
     /// Forces against central differences for every atom and direction.
-    func checkForces(_ c: LoremConfig, _ s: Structure, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) throws {
-        let engine = try Self.engine(c, seed: seed)
+    func checkForces(_ c: LoremConfig, _ s: Structure, seed: UInt64, longRange: LongRangeMethod = .ewald,
+                     file: StaticString = #filePath, line: UInt = #line) throws {
+        let engine = try Self.engine(c, seed: seed, longRange: longRange)
         let forces = try XCTUnwrap(engine.evaluate(s).forces)
         let h = 1e-5
         var worst = 0.0
@@ -76,8 +77,8 @@ final class ModelGradientTests: XCTestCase {
     }
 
     /// Virial W_ab = dE/dε_ab under R → R(1+ε), h → h(1+ε) against central differences.
-    func checkVirial(_ c: LoremConfig, _ s: Structure, seed: UInt64) throws {
-        let engine = try Self.engine(c, seed: seed)
+    func checkVirial(_ c: LoremConfig, _ s: Structure, seed: UInt64, longRange: LongRangeMethod = .ewald) throws {
+        let engine = try Self.engine(c, seed: seed, longRange: longRange)
         let w = try XCTUnwrap(engine.evaluate(s).virial)
         let h = 1e-5
         for a in 0..<3 {
@@ -104,4 +105,15 @@ final class ModelGradientTests: XCTestCase {
     func testMolecule() throws { try checkForces(Self.config(mp: 1, L: 2, Llr: 2), Self.molecule(), seed: 5) }
     func testMoleculeWithoutLongRange() throws { try checkForces(Self.config(mp: 1, L: 1, lr: false), Self.molecule(), seed: 6) }
     func testBulkVirial() throws { try checkVirial(Self.config(mp: 1, L: 2), Self.bulk(), seed: 7) }
+
+    // The whole model with PME for the long range (§9): the B-spline mesh energy is smooth in
+    // positions and strain, and the forces and virial are its exact derivatives (order 6 and
+    // order 8 at the default spacing).
+    func testBulkPME() throws {
+        try checkForces(Self.config(mp: 1, L: 2, Llr: 2), Self.bulk(), seed: 8, longRange: .pme(PMEParameters(order: 6)))
+    }
+    func testSlabPME() throws { try checkForces(Self.config(mp: 1, L: 2), Self.slab(), seed: 9, longRange: .pme(PMEParameters())) }
+    func testBulkVirialPME() throws {
+        try checkVirial(Self.config(mp: 1, L: 2), Self.bulk(), seed: 10, longRange: .pme(PMEParameters()))
+    }
 }

@@ -1,0 +1,17 @@
+/// Which shape a kernel family's loops take on a device. CPU OpenCL (PoCL) vectorises one
+/// work-item per row well and gains nothing from local-memory tiles with barriers (each barrier
+/// splits the work-group loop and spills per-item state), while GPUs need the tiles. Both shapes
+/// compute the same sums in the same order.
+///
+/// Measured on PoCL 3.1 (2 cores, float32): dense 8192×128·128×256, rows 41 GFLOP/s forward,
+/// tiled 2.6; the molecules' direct 1/r sum (Kernels/ewald.cl) on an 18,000-atom water cluster
+/// with 50 channels, rows 0.33 s per potentials pass, tiled 0.44 s.
+public enum KernelShape: String, Sendable, CaseIterable {
+    case rows
+    case tiled
+
+    /// The shape for `device`: tiled on GPUs, rows elsewhere.
+    public static func preferred(for device: CLDevice) -> KernelShape {
+        device.kind == .gpu ? .tiled : .rows
+    }
+}
