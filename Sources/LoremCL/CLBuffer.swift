@@ -5,6 +5,9 @@ import COpenCL
 public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Sendable {
     public let count: Int
     let mem: cl_mem
+    /// Bytes asked of the driver: the element bytes, rounded up inside a reuse scope
+    /// (`CLBufferPool.bucket`).
+    let allocatedBytes: Int
     let context: CLContext
 
     /// An uninitialised buffer (inside `CLContext.reusingBuffers`, possibly one freed earlier, still
@@ -26,21 +29,23 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
                                              limit: context.maxAllocationBytes, device: context.device.description,
                                              context: "")
         }
-        if let reused = try context.reusedBuffer(bytes: bytes) {
+        let size = context.allocationSize(bytes)
+        allocatedBytes = size
+        if let reused = try context.reusedBuffer(bytes: size) {
             mem = reused
             return
         }
-        var made = clCreateBuffer(context.context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status)
+        var made = clCreateBuffer(context.context, cl_mem_flags(CL_MEM_READ_WRITE), size, nil, &status)
         if made == nil || status != CL_SUCCESS, context.memory.bytesCached > 0 {
             // Out of device memory with buffers cached for reuse: give those back and try once more.
             context.releaseCachedBuffers()
-            made = clCreateBuffer(context.context, cl_mem_flags(CL_MEM_READ_WRITE), bytes, nil, &status)
+            made = clCreateBuffer(context.context, cl_mem_flags(CL_MEM_READ_WRITE), size, nil, &status)
         }
         guard let mem = made, status == CL_SUCCESS else {
-            throw CLError.call("clCreateBuffer(\(bytes) bytes)", status: status)
+            throw CLError.call("clCreateBuffer(\(size) bytes)", status: status)
         }
         self.mem = mem
-        context.memory.allocated(bytes)
+        context.memory.allocated(size)
     }
 
     /// An uninitialised buffer of shape [d₀ × d₁ × …] (row-major); the shape and `name` label
@@ -56,7 +61,7 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
     }
 
     deinit {
-        context.recycle(mem, bytes: max(count, 1) * MemoryLayout<T>.stride)
+        context.recycle(mem, bytes: allocatedBytes)
     }
 
     public func upload(_ values: [T]) throws {

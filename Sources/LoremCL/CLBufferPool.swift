@@ -10,9 +10,14 @@ import Foundation
 /// sizes, so a buffer freed inside a reuse scope waits here and the next request of exactly its
 /// size takes it instead.
 ///
+/// Sizes are rounded up to one of 16 steps per power of two above 1 MiB (≤ 6.25% more), so a
+/// pair count that drifts a little between evaluations (molecular dynamics) still finds its
+/// buffers.
+///
 /// Lifetime: buffers wait at most until the end of the next scope. Closing the outermost scope
-/// frees whatever was cached before the scope began and not taken during it, so a run over
-/// structures of changing size holds about one evaluation's buffers, never an accumulation.
+/// frees whatever was cached before the scope began and not taken during it, and the first
+/// request the pool cannot serve frees those stale buffers at once, before the driver is asked
+/// for more: when the structure changes size, the new sizes never pile on top of the old ones.
 /// Outside any scope freed buffers go straight back to the driver. Reuse is safe without events
 /// because the context's queue is in order: the next user's commands run after the last one's.
 final class CLBufferPool: @unchecked Sendable {
@@ -31,13 +36,26 @@ final class CLBufferPool: @unchecked Sendable {
         self.ledger = ledger
     }
 
-    /// A cached buffer of exactly `bytes`, counted as in use again; nil when none waits.
+    /// The allocation size for a request of `bytes`: exact up to 1 MiB, above that rounded up
+    /// to a multiple of 1/16 of the power of two below it.
+    static func bucket(_ bytes: Int) -> Int {
+        guard bytes > 1 << 20 else { return bytes }
+        let step = 1 << (Int.bitWidth - 1 - bytes.leadingZeroBitCount - 4)
+        return (bytes + step - 1) / step * step
+    }
+
+    /// A cached buffer of exactly `bytes` (a bucket size), counted as in use again; nil when
+    /// none waits, after freeing the stale buffers (cached before this scope and still unused).
     func take(bytes: Int) -> cl_mem? {
-        lock.withLock {
-            guard let entry = free[bytes]?.popLast() else { return nil }
-            ledger.reused(bytes)
-            return entry.mem
+        let (mem, stale): (cl_mem?, [(cl_mem, Int)]) = lock.withLock {
+            if let entry = free[bytes]?.popLast() {
+                ledger.reused(bytes)
+                return (entry.mem, [])
+            }
+            return (nil, evict { $0.generation < generation })
         }
+        release(stale)
+        return mem
     }
 
     /// Keeps `mem` for reuse inside a scope and returns true; outside one returns false and the
@@ -50,6 +68,9 @@ final class CLBufferPool: @unchecked Sendable {
             return true
         }
     }
+
+    /// Whether a reuse scope is open.
+    var active: Bool { lock.withLock { depth > 0 } }
 
     func enter() {
         lock.withLock { depth += 1 }

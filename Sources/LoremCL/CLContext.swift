@@ -92,6 +92,12 @@ public final class CLContext: @unchecked Sendable {
         pool.drain()
     }
 
+    /// The bytes to allocate for a buffer of `bytes`: bucketed inside a reuse scope, so that
+    /// nearly equal sizes share buffers, never past the single-allocation limit.
+    func allocationSize(_ bytes: Int) -> Int {
+        pool.active ? min(CLBufferPool.bucket(bytes), maxAllocationBytes) : bytes
+    }
+
     func reusedBuffer(bytes: Int) throws -> cl_mem? {
         guard let mem = pool.take(bytes: bytes) else { return nil }
         if poisonReusedBuffers {

@@ -1,4 +1,4 @@
-import LoremCL
+@testable import LoremCL
 @testable import LoremModel
 import XCTest
 
@@ -76,6 +76,43 @@ final class BufferReuseTests: XCTestCase {
         XCTAssertEqual(context.memory.bytesCached, 4000, "the unused 3996-byte buffer waited a whole scope: freed")
         context.releaseCachedBuffers()
         XCTAssertEqual(context.memory.bytesCached, 0)
+    }
+
+    func testBucketsAreAtMostOneSixteenthLarger() {
+        XCTAssertEqual(CLBufferPool.bucket(4000), 4000)
+        XCTAssertEqual(CLBufferPool.bucket(1 << 20), 1 << 20)
+        XCTAssertEqual(CLBufferPool.bucket((1 << 20) + 1), (1 << 20) + (1 << 16))
+        XCTAssertEqual(CLBufferPool.bucket(3 << 20 - 1000), 3 << 20)
+        for bytes in stride(from: (1 << 20) + 7, to: 1 << 30, by: 9_999_991) {
+            let b = CLBufferPool.bucket(bytes)
+            XCTAssertTrue(b >= bytes && Double(b) <= Double(bytes) * 1.0625, "\(bytes) → \(b)")
+        }
+    }
+
+    /// A slightly smaller request reuses its bucket; a request the pool cannot serve first frees
+    /// what waited from before the scope, so a change of size does not hold old and new at once.
+    func testNearSizesShareABucketAndAMissFreesStaleBuffersFirst() throws {
+        let context = try CLContext(device: TestDevice.context().device)
+        let mib = 1 << 20
+        try context.reusingBuffers { _ = try CLBuffer<UInt8>(context, count: 3 * mib) }
+        XCTAssertEqual(context.memory.bytesCached, 3 * mib)
+        context.memory.resetPeak()
+        try context.reusingBuffers {
+            let near = try CLBuffer<UInt8>(context, count: 3 * mib - 1000)
+            XCTAssertEqual(context.memory.bytesCached, 0, "same bucket: the cached buffer is taken")
+            XCTAssertEqual(context.memory.bytesInUse, 3 * mib)
+            _ = near
+        }
+        try context.reusingBuffers {
+            let larger = try CLBuffer<UInt8>(context, count: 5 * mib)
+            XCTAssertEqual(context.memory.bytesCached, 0, "the stale 3 MiB buffer was freed before allocating")
+            XCTAssertEqual(context.memory.bytesInUse, 5 * mib)
+            _ = larger
+        }
+        XCTAssertEqual(context.memory.peakReservedBytes, 5 * mib, "never 3 + 5 MiB at once")
+        let exact = try CLBuffer<UInt8>(context, count: 3 * mib - 1000)
+        XCTAssertEqual(context.memory.bytesInUse, 3 * mib - 1000, "outside a scope sizes are exact")
+        _ = exact
     }
 
     func testPoisonedReuseShowsAsNaN() throws {
