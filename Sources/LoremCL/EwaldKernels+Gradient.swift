@@ -22,16 +22,27 @@ extension EwaldKernels {
     public func geometryGradient(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>, _ geometry: EwaldGeometry<T>)
         throws -> EwaldGeometryGradient<T>
     {
+        try geometryGradientSharing(charges: q, cotangent: vbar, geometry).gradient
+    }
+
+    /// `geometryGradient`, also returning V̄'s structure factors and moments (nil for a molecule
+    /// or an empty structure) for `potentials(_:_:into:sharing:)`: q̄ = A·V̄ then needs no second
+    /// k-pass over V̄.
+    func geometryGradientSharing(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>, _ geometry: EwaldGeometry<T>)
+        throws -> (gradient: EwaldGeometryGradient<T>, cotangentFactors: EwaldFactors<T>?)
+    {
         let n = geometry.atomCount
         try q.require(n, channels, "Ewald gradient charges")
         try vbar.require(n, channels, "Ewald gradient cotangent")
         if let molecule = geometry.molecule {
             let direct = try geometryGradient(charges: q, cotangent: vbar, molecule)
-            return EwaldGeometryGradient(positions: direct.positions, virial: direct.virials[0])
+            return (EwaldGeometryGradient(positions: direct.positions, virial: direct.virials[0]), nil)
         }
         let grad = try CLBuffer<T>(context, count: 3 * n)
         let atomVirial = try CLBuffer<T>(context, count: 9 * n)
-        guard n > 0 else { return EwaldGeometryGradient(positions: grad, virial: Self.matrix([Double](repeating: 0, count: 9))) }
+        guard n > 0 else {
+            return (EwaldGeometryGradient(positions: grad, virial: Self.matrix([Double](repeating: 0, count: 9))), nil)
+        }
         let atoms = [roundUp(n, 64)]
 
         let p = geometry.pairCount
@@ -62,7 +73,8 @@ extension EwaldKernels {
         let wk = try columnSums(kVirial, rows: k, cols: 9)
         let extra = scalarVirial(try momq.download().map(Double.init), try momv.download().map(Double.init), geometry)
         for e in 0..<9 { w[e] += wk[e] + extra[e] }
-        return EwaldGeometryGradient(positions: grad, virial: Self.matrix(w))
+        return (EwaldGeometryGradient(positions: grad, virial: Self.matrix(w)),
+                EwaldFactors(structureFactors: sfv, moments: momv))
     }
 
     /// W_bg + W_slab (row-major 9) from the per-channel moments (Q, M, M₂) of q and V̄:

@@ -61,13 +61,19 @@ public final class EwaldKernels<T: CLReal> {
     /// work-item per atom for real space, pass 2 over k, self, background and slab. Both k passes
     /// take e^{i k·R_j} from the geometry's per-atom phase table (two complex products), not sin/cos.
     public func potentials(_ q: CLBuffer<T>, _ geometry: EwaldGeometry<T>, into v: CLBuffer<T>) throws {
+        try potentials(q, geometry, into: v, sharing: nil)
+    }
+
+    /// `potentials`, with q's structure factors and moments already computed (`sharing`, from
+    /// `geometryGradientSharing` of the same geometry) or computed here (nil).
+    func potentials(_ q: CLBuffer<T>, _ geometry: EwaldGeometry<T>, into v: CLBuffer<T>, sharing: EwaldFactors<T>?) throws {
         let n = geometry.atomCount
         try q.require(n, channels, "Ewald charges")
         try v.require(n, channels, "Ewald potentials")
         guard n > 0 else { return }
         if let molecule = geometry.molecule { return try potentials(q, molecule, into: v) }
-        let chargeMoments = try self.chargeMoments(q, geometry)
-        let sf = try self.structureFactors(q, geometry)
+        let chargeMoments = try sharing?.moments ?? self.chargeMoments(q, geometry)
+        let sf = try sharing?.structureFactors ?? self.structureFactors(q, geometry)
         let normal = geometry.slabNormal
         try forward.launch(
             global: [roundUp(n, 64)], geometry.positions, q, geometry.rowStarts, geometry.others,
@@ -90,6 +96,7 @@ public final class EwaldKernels<T: CLReal> {
     }
 
     // MARK: Shared passes
+
 
     /// [C, 3]: Q, M = Σ x z, M₂ = Σ x z² per channel (z along the slab normal; 0 for bulk).
     func chargeMoments(_ x: CLBuffer<T>, _ geometry: EwaldGeometry<T>) throws -> CLBuffer<T> {
@@ -125,4 +132,12 @@ public final class EwaldKernels<T: CLReal> {
         for b in 0..<blocks { for c in 0..<cols { sums[c] += Double(values[b * cols + c]) } }
         return sums
     }
+}
+
+/// The per-channel k-space sums of one set of charges on one geometry: structure factors
+/// (C_k, S_k) and moments (Q, M, M₂). Computed once for V̄ in the backward, they serve both the
+/// geometry gradient and q̄ = A·V̄.
+struct EwaldFactors<T: CLReal> {
+    let structureFactors: CLBuffer<T>
+    let moments: CLBuffer<T>
 }

@@ -57,8 +57,12 @@ public final class EwaldOperator<T: CLReal> {
     private func backward(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>, chargeCotangent: Bool) throws
         -> (gradient: EwaldGeometryGradient<T>, chargeCotangent: CLBuffer<T>?)
     {
-        let explicit = try ewald.geometryGradient(charges: q, cotangent: vbar, geometry)
-        let qBar = chargeCotangent ? try ewald.potentials(vbar, geometry) : nil
+        let (explicit, factors) = try ewald.geometryGradientSharing(charges: q, cotangent: vbar, geometry)
+        var qBar: CLBuffer<T>? = nil
+        if chargeCotangent {  // V̄'s structure factors and moments: the gradient's own
+            qBar = try CLBuffer<T>(ewald.context, count: geometry.atomCount * ewald.channels)
+            try ewald.potentials(vbar, geometry, into: qBar!, sharing: factors)
+        }
         guard let mesh, let pme else { return (explicit, qBar) }
         let w = try pme.addGradient(charges: q, cotangent: vbar, mesh, to: explicit.positions, cotangentPotentials: qBar,
                                     columnSums: { try ewald.columnSums($0, rows: $1, cols: $2) })
