@@ -233,9 +233,10 @@ inline void direct_load(__local real *dst, __global const real *src, const int c
     for (int e = get_local_id(0); e < count; e += DIRECT_TILE) dst[e] = src[e];
 }
 
-__kernel void ewald_direct_potentials(__global const real *pos, __global const real *q,
-                                      __global const int *atoms, __global const int2 *range,
-                                      const int count, __global real *v) {
+__kernel __attribute__((reqd_work_group_size(DIRECT_TILE, 1, 1)))
+void ewald_direct_potentials(__global const real *pos, __global const real *q,
+                             __global const int *atoms, __global const int2 *range,
+                             const int count, __global real *v) {
     __local int2 ranges[DIRECT_TILE];
     __local real tilePos[3 * DIRECT_TILE];
     __local real tileQ[NC * DIRECT_TILE];
@@ -425,10 +426,11 @@ __kernel void ewald_kspace_virial(__global const real4 *kvec, __global const rea
 // is translation invariant. Writes rows i = atoms[t] of grad [N, 3] and virial [N, 9].
 #ifdef DIRECT_TILED
 
-__kernel void ewald_direct_gradient(__global const real *pos, __global const real *q,
-                                    __global const real *vbar, __global const int *atoms,
-                                    __global const int2 *range, const int count,
-                                    __global real *grad, __global real *virial) {
+__kernel __attribute__((reqd_work_group_size(DIRECT_TILE, 1, 1)))
+void ewald_direct_gradient(__global const real *pos, __global const real *q,
+                           __global const real *vbar, __global const int *atoms,
+                           __global const int2 *range, const int count,
+                           __global real *grad, __global real *virial) {
     __local int2 ranges[DIRECT_TILE];
     __local real tilePos[3 * DIRECT_TILE];
     __local real tileQ[NC * DIRECT_TILE];

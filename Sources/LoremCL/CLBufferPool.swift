@@ -7,22 +7,27 @@ import Foundation
 /// 30k atoms. Freed and made again, each costs the driver a fresh allocation; on a CPU device
 /// (PoCL) that is fresh pages the kernel must fault in and zero, a quarter of the run time at
 /// 32k atoms and growing faster than the atom count. An engine's evaluations repeat the same
-/// sizes, so a buffer freed inside a reuse scope waits here and the next request of exactly its
-/// size takes it instead.
+/// sizes, so a buffer freed inside a reuse scope waits here and the next request of its size
+/// takes it instead.
 ///
-/// Sizes are rounded up to one of 16 steps per power of two above 1 MiB (≤ 6.25% more), so a
+/// Sizes are rounded up to one of 16 steps per power of two above 64 KiB (≤ 6.25% more), so a
 /// pair count that drifts a little between evaluations (molecular dynamics) still finds its
 /// buffers.
 ///
-/// Lifetime: buffers wait at most until the end of the next scope. Closing the outermost scope
-/// frees whatever was cached before the scope began and not taken during it, and the first
-/// request the pool cannot serve frees those stale buffers at once, before the driver is asked
-/// for more: when the structure changes size, the new sizes never pile on top of the old ones.
-/// Outside any scope freed buffers go straight back to the driver. Reuse is safe without events
-/// because the context's queue is in order: the next user's commands run after the last one's.
+/// Memory: the reuse scope that closes last sets a budget, the bytes the device then held for
+/// its buffers (live and cached). A request the pool cannot serve that would push the device
+/// past the budget (by more than an eighth of the request) first frees stale buffers (cached
+/// before the current scope, still unused), those nearest the requested size first: when sizes
+/// change, new buffers replace old ones instead of piling on top. Closing the outermost scope frees whatever waited through it
+/// unused. Outside any scope freed buffers go straight back to the driver.
+///
+/// Safety: reuse needs no events because the context has one in-order queue: the next user's
+/// commands run after the last one's. Scopes are counted per context, so a context serves one
+/// evaluating thread at a time (as engines do).
 final class CLBufferPool: @unchecked Sendable {
     private struct Entry {
         let mem: cl_mem
+        let bytes: Int
         let generation: Int
     }
 
@@ -30,32 +35,53 @@ final class CLBufferPool: @unchecked Sendable {
     private var free: [Int: [Entry]] = [:]
     private var generation = 0
     private var depth = 0
+    /// Bytes held after the last outermost scope closed (0: no scope yet).
+    private var budget = 0
     private let ledger: CLMemoryLedger
 
     init(ledger: CLMemoryLedger) {
         self.ledger = ledger
     }
 
-    /// The allocation size for a request of `bytes`: exact up to 1 MiB, above that rounded up
+    /// The allocation size for a request of `bytes`: exact up to 64 KiB, above that rounded up
     /// to a multiple of 1/16 of the power of two below it.
     static func bucket(_ bytes: Int) -> Int {
-        guard bytes > 1 << 20 else { return bytes }
+        guard bytes > 1 << 16 else { return bytes }
         let step = 1 << (Int.bitWidth - 1 - bytes.leadingZeroBitCount - 4)
         return (bytes + step - 1) / step * step
     }
 
     /// A cached buffer of exactly `bytes` (a bucket size), counted as in use again; nil when
-    /// none waits, after freeing the stale buffers (cached before this scope and still unused).
+    /// none waits, after making room within the budget for the new allocation.
     func take(bytes: Int) -> cl_mem? {
-        let (mem, stale): (cl_mem?, [(cl_mem, Int)]) = lock.withLock {
+        let (mem, stale): (cl_mem?, [Entry]) = lock.withLock {
             if let entry = free[bytes]?.popLast() {
+                if free[bytes]!.isEmpty { free[bytes] = nil }
                 ledger.reused(bytes)
                 return (entry.mem, [])
             }
-            return (nil, evict { $0.generation < generation })
+            return (nil, makeRoom(for: bytes))
         }
         release(stale)
         return mem
+    }
+
+    /// Stale entries, nearest in size to `bytes` first, until the allocation fits the budget
+    /// within an eighth of its size (a size class that moved up a bucket replaces its old buffer
+    /// and may grow by the difference, without evicting the buffers of other classes).
+    private func makeRoom(for bytes: Int) -> [Entry] {
+        guard budget > 0 else { return [] }
+        var excess = ledger.bytesInUse + ledger.bytesCached + bytes - budget
+        guard excess > 0 else { return [] }
+        let stale = free.values.joined().filter { $0.generation < generation }
+            .sorted { (abs($0.bytes - bytes), $0.bytes) < (abs($1.bytes - bytes), $1.bytes) }
+        var out: [Entry] = []
+        for e in stale where excess > bytes / 8 {
+            out.append(e)
+            excess -= e.bytes
+        }
+        remove(out)
+        return out
     }
 
     /// Keeps `mem` for reuse inside a scope and returns true; outside one returns false and the
@@ -63,7 +89,7 @@ final class CLBufferPool: @unchecked Sendable {
     func keep(_ mem: cl_mem, bytes: Int) -> Bool {
         lock.withLock {
             guard depth > 0 else { return false }
-            free[bytes, default: []].append(Entry(mem: mem, generation: generation))
+            free[bytes, default: []].append(Entry(mem: mem, bytes: bytes, generation: generation))
             ledger.cached(bytes)
             return true
         }
@@ -76,36 +102,42 @@ final class CLBufferPool: @unchecked Sendable {
         lock.withLock { depth += 1 }
     }
 
-    /// Leaving the outermost scope frees the buffers that waited through a whole scope unused.
+    /// Leaving the outermost scope frees the buffers that waited through a whole scope unused
+    /// and sets the budget to what is held then.
     func leave() {
-        let stale: [(cl_mem, Int)] = lock.withLock {
+        let stale: [Entry] = lock.withLock {
             depth -= 1
             guard depth == 0 else { return [] }
-            defer { generation += 1 }
-            return evict { $0.generation < generation }
+            let out = free.values.joined().filter { $0.generation < generation }
+            remove(out)
+            generation += 1
+            return out
         }
         release(stale)
+        lock.withLock { if depth == 0 { budget = ledger.bytesInUse + ledger.bytesCached } }
     }
 
     /// Frees every cached buffer.
     func drain() {
-        release(lock.withLock { evict { _ in true } })
+        release(lock.withLock {
+            let out = Array(free.values.joined())
+            free = [:]
+            return out
+        })
     }
 
-    private func evict(_ stale: (Entry) -> Bool) -> [(cl_mem, Int)] {
-        var out: [(cl_mem, Int)] = []
-        for (bytes, entries) in free {
-            let (gone, kept) = (entries.filter(stale), entries.filter { !stale($0) })
-            out += gone.map { ($0.mem, bytes) }
+    private func remove(_ entries: [Entry]) {
+        let gone = Set(entries.map { UInt(bitPattern: $0.mem) })
+        for (bytes, list) in free {
+            let kept = list.filter { !gone.contains(UInt(bitPattern: $0.mem)) }
             free[bytes] = kept.isEmpty ? nil : kept
         }
-        return out
     }
 
-    private func release(_ buffers: [(cl_mem, Int)]) {
-        for (mem, bytes) in buffers {
-            clReleaseMemObject(mem)
-            ledger.uncached(bytes)
+    private func release(_ entries: [Entry]) {
+        for e in entries {
+            clReleaseMemObject(e.mem)
+            ledger.uncached(e.bytes)
         }
     }
 

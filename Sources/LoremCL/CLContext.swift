@@ -23,6 +23,8 @@ public final class CLContext: @unchecked Sendable {
     /// kernel that reads a buffer it never wrote shows up as NaN instead of passing by luck on
     /// a freshly zeroed allocation.
     public var poisonReusedBuffers = false
+    /// Tests: false makes `reusingBuffers` a plain call (every buffer fresh), a baseline.
+    var reuseEnabled = true
 
     public init(device: CLDevice, maxAllocationBytes limit: Int? = nil) throws {
         self.device = device
@@ -81,7 +83,11 @@ public final class CLContext: @unchecked Sendable {
     /// to the next request of that size (`CLBufferPool`). Engines wrap each evaluation in it;
     /// nested scopes join the outermost. What waited through a whole outermost scope unused is
     /// freed when it ends.
+    ///
+    /// Scopes are counted per context: one thread evaluates on a context at a time. Cached
+    /// buffers stay on the device between evaluations; `releaseCachedBuffers` gives them back.
     public func reusingBuffers<R>(_ body: () throws -> R) rethrows -> R {
+        guard reuseEnabled else { return try body() }
         pool.enter()
         defer { pool.leave() }
         return try body()

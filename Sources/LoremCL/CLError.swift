@@ -22,6 +22,16 @@ public enum CLError: Error, CustomStringConvertible, Equatable {
     /// `context` says what was being evaluated (added by the engine).
     case allocationTooLarge(buffer: String, bytes: Int, limit: Int, device: String, context: String)
 
+    /// Whether this is the device running out of memory (allocation failure, out of resources
+    /// or host memory), which drivers that allocate lazily report at the first launch or
+    /// transfer that touches a new buffer rather than at clCreateBuffer.
+    public var isOutOfMemory: Bool {
+        if case .call(_, let status) = self {
+            return [CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES, CL_OUT_OF_HOST_MEMORY].contains(status)
+        }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .call(let call, let status):

@@ -40,6 +40,15 @@ public final class CLKernel {
 
     deinit { clReleaseKernel(kernel) }
 
+    /// CL_KERNEL_WORK_GROUP_SIZE: the largest work-group this compiled kernel runs on the
+    /// context's device (register use can make it smaller than the device's maximum).
+    public func maxWorkGroupSize() throws -> Int {
+        var size = 0
+        try clCheck(clGetKernelWorkGroupInfo(kernel, context.device.id, cl_kernel_work_group_info(CL_KERNEL_WORK_GROUP_SIZE),
+                                             MemoryLayout<Int>.size, &size, nil), "clGetKernelWorkGroupInfo(\(name))")
+        return size
+    }
+
     /// Binds `arguments` in order and enqueues the kernel over `global` (1–3 dimensions), with
     /// work-group size `local` or the driver's choice. Returns the event, for profiling.
     @discardableResult

@@ -15,11 +15,16 @@ public final class EquivariantKernels<T: CLReal> {
     public let pairs: PairKernels<T>
     let denseForward, denseBackward: CLKernel
     let tensorForward, tensorBackwardX, tensorBackwardY: CLKernel
+    /// 8 features per work-item (CPU devices, F a multiple of 8), else nil: see Kernels/equivariant.cl.
+    let tensorForward8, tensorBackwardX8, tensorBackwardY8: CLKernel?
     let normForward, normBackward: CLKernel
     /// λ_l per maximum degree, uploaded on first use.
     private var normFactors: [Int: CLBuffer<T>] = [:]
 
-    public init(context: CLContext) throws {
+    /// `tensorShape` picks the tensor products' work split (`KernelShape.preferred` by default):
+    /// rows (CPUs) runs 8 features per work-item where the feature count allows, tiled (GPUs)
+    /// one feature per work-item. Both give the same bits.
+    public init(context: CLContext, tensorShape: KernelShape? = nil) throws {
         self.context = context
         pairs = try PairKernels(context: context)
         let program = try context.program(family: "equivariant", precision: T.self)
@@ -28,6 +33,10 @@ public final class EquivariantKernels<T: CLReal> {
         tensorForward = try program.kernel("tensor_forward")
         tensorBackwardX = try program.kernel("tensor_backward_x")
         tensorBackwardY = try program.kernel("tensor_backward_y")
+        let wide = (tensorShape ?? .preferred(for: context.device)) == .rows
+        tensorForward8 = wide ? try program.kernel("tensor_forward8") : nil
+        tensorBackwardX8 = wide ? try program.kernel("tensor_backward_x8") : nil
+        tensorBackwardY8 = wide ? try program.kernel("tensor_backward_y8") : nil
         normForward = try program.kernel("norm_features_forward")
         normBackward = try program.kernel("norm_features_backward")
     }

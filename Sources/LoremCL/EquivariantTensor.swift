@@ -101,8 +101,9 @@ extension EquivariantKernels {
         try z.require(rows * t.slots3, F, "tensor output")
         guard rows > 0 else { return }
         let index: any CLKernelArgument = yRows?.index ?? CLNullBuffer()
-        try tensorForward.launch(
-            global: [F, t.slots3, rows], x.buffer, Int32(x.stride), Int32(x.offset), y.buffer, Int32(y.stride),
+        let (kernel, lanes) = wide(tensorForward, tensorForward8, F)
+        try kernel.launch(
+            global: [F / lanes, t.slots3, rows], x.buffer, Int32(x.stride), Int32(x.offset), y.buffer, Int32(y.stride),
             Int32(y.offset), index, Int32(yRows == nil ? 0 : 1), t.byOutput.coupled, t.byOutput.slots, t.byOutput.offsets, z, Int32(rows), Int32(t.slots1), Int32(t.slots2), Int32(t.slots3), Int32(F))
     }
 
@@ -125,8 +126,9 @@ extension EquivariantKernels {
         }
         let (n, s1, s2, s3, f) = (Int32(rows), Int32(t.slots1), Int32(t.slots2), Int32(t.slots3), Int32(F))
         let index: any CLKernelArgument = yRows?.index ?? CLNullBuffer()
-        try tensorBackwardX.launch(
-            global: [F, t.slots1, rows], zBar, y.buffer, Int32(y.stride), Int32(y.offset), index,
+        let (kernelX, lanesX) = wide(tensorBackwardX, tensorBackwardX8, F)
+        try kernelX.launch(
+            global: [F / lanesX, t.slots1, rows], zBar, y.buffer, Int32(y.stride), Int32(y.offset), index,
             Int32(yRows == nil ? 0 : 1), t.byFirst.coupled, t.byFirst.slots, t.byFirst.offsets, xBar.buffer,
             Int32(xBar.stride), Int32(xBar.offset), n, s1, s2, s3, f)
         // Without a gather each row owns its ȳ row; with one, rows share source atoms.
@@ -134,8 +136,9 @@ extension EquivariantKernels {
         let shares = direct ? yBar : SphericalView(try CLBuffer<T>(context, shape: [rows, t.slots2, F],
                                                                    name: "tensor product y cotangent per pair"),
                                                    stride: F, offset: 0)
-        try tensorBackwardY.launch(
-            global: [F, t.slots2, rows], zBar, x.buffer, Int32(x.stride), Int32(x.offset), t.bySecond.coupled,
+        let (kernelY, lanesY) = wide(tensorBackwardY, tensorBackwardY8, F)
+        try kernelY.launch(
+            global: [F / lanesY, t.slots2, rows], zBar, x.buffer, Int32(x.stride), Int32(x.offset), t.bySecond.coupled,
             t.bySecond.slots, t.bySecond.offsets, shares.buffer, Int32(shares.stride), Int32(shares.offset),
             n, s1, s2, s3, f)
         if let yRows {
@@ -144,6 +147,13 @@ extension EquivariantKernels {
             }
             try pairs.segmentSum(shares.buffer, columns: t.slots2 * F, yRows, into: yBar.buffer)
         }
+    }
+
+    /// The 8-features-per-work-item kernel and 8 where it exists and F is a multiple of 8, else
+    /// the one-feature kernel and 1.
+    private func wide(_ narrow: CLKernel, _ wide: CLKernel?, _ F: Int) -> (CLKernel, Int) {
+        if let wide, F % 8 == 0 { return (wide, 8) }
+        return (narrow, 1)
     }
 
     private func checkIndex(_ map: CLRowMap?, rows: Int) throws {

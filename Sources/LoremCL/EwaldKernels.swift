@@ -25,11 +25,11 @@ public final class EwaldKernels<T: CLReal> {
     }
 
     /// The largest power of two ≤ 64 whose tile (positions, charges and cotangents of that many
-    /// rows, plus the group's ranges) takes at most half the device's local memory.
+    /// rows, plus the group's ranges) takes at most 3/4 of the device's local memory.
     static func directTile(channels: Int, device: CLDevice) -> Int {
         let rowBytes = (3 + 2 * channels) * MemoryLayout<T>.stride + 8
         var tile = 64
-        while tile > 1, tile * rowBytes > device.localMemoryBytes / 2 || tile > device.maxWorkGroupSize { tile /= 2 }
+        while tile > 1, tile * rowBytes > device.localMemoryBytes * 3 / 4 || tile > device.maxWorkGroupSize { tile /= 2 }
         return tile
     }
 
@@ -39,10 +39,21 @@ public final class EwaldKernels<T: CLReal> {
         self.context = context
         self.channels = channels
         let shape = directShape ?? .preferred(for: context.device)
-        directTile = shape == .tiled ? Self.directTile(channels: channels, device: context.device) : nil
-        let defines = directTile.map { ["DIRECT_TILED", "DIRECT_TILE=\($0)"] } ?? []
-        let program = try context.channelProgram(family: "ewald", precision: T.self, channels: channels,
+        var tile = shape == .tiled ? Self.directTile(channels: channels, device: context.device) : nil
+        var program: CLProgram
+        while true {
+            let defines = tile.map { ["DIRECT_TILED", "DIRECT_TILE=\($0)"] } ?? []
+            program = try context.channelProgram(family: "ewald", precision: T.self, channels: channels,
                                                  owner: "EwaldKernels", defines: defines)
+            // The tiled kernels require work-groups of exactly DIRECT_TILE: halve it until the
+            // compiled kernels accept that many work-items.
+            guard let t = tile, t > 1 else { break }
+            let limit = min(try program.kernel("ewald_direct_potentials").maxWorkGroupSize(),
+                            try program.kernel("ewald_direct_gradient").maxWorkGroupSize())
+            if limit >= t { break }
+            tile = t / 2
+        }
+        directTile = tile
         moments = try program.kernel("ewald_moments")
         structureFactors = try program.kernel("ewald_structure_factors")
         blockSums = try program.kernel("ewald_block_sums")

@@ -59,9 +59,16 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
     public func evaluate(batch structures: [Structure], forces wantForces: Bool) throws -> [EngineResult] {
         for s in structures { for z in s.numbers where !(1..<100).contains(z) { throw ReferenceError.unsupportedElement(z) } }
         guard !structures.isEmpty else { return [] }
+        let context = kernels.context
         do {
-            // Buffers freed in one evaluation are reused by the next of the same sizes.
-            return try kernels.context.reusingBuffers { try run(structures, forces: wantForces) }
+            // Buffers freed in one evaluation are reused by the next of the same sizes. Out of
+            // device memory with buffers cached, give those back and run once more without reuse.
+            do {
+                return try context.reusingBuffers { try run(structures, forces: wantForces) }
+            } catch let error as CLError where error.isOutOfMemory && context.memory.bytesCached > 0 {
+                context.releaseCachedBuffers()
+                return try run(structures, forces: wantForces)
+            }
         } catch let error as CLError {
             let atoms = structures.reduce(0) { $0 + $1.count }
             throw error.adding(context: "evaluating a batch of \(structures.count) structure(s), \(atoms) atoms; evaluate fewer "

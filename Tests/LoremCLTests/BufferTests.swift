@@ -80,6 +80,8 @@ final class BufferReuseTests: XCTestCase {
 
     func testBucketsAreAtMostOneSixteenthLarger() {
         XCTAssertEqual(CLBufferPool.bucket(4000), 4000)
+        XCTAssertEqual(CLBufferPool.bucket(1 << 16), 1 << 16)
+        XCTAssertEqual(CLBufferPool.bucket((1 << 16) + 1), (1 << 16) + (1 << 12))
         XCTAssertEqual(CLBufferPool.bucket(1 << 20), 1 << 20)
         XCTAssertEqual(CLBufferPool.bucket((1 << 20) + 1), (1 << 20) + (1 << 16))
         XCTAssertEqual(CLBufferPool.bucket(3 << 20 - 1000), 3 << 20)
@@ -113,6 +115,27 @@ final class BufferReuseTests: XCTestCase {
         let exact = try CLBuffer<UInt8>(context, count: 3 * mib - 1000)
         XCTAssertEqual(context.memory.bytesInUse, 3 * mib - 1000, "outside a scope sizes are exact")
         _ = exact
+    }
+
+    /// Molecular dynamics: one size class crosses a bucket between evaluations. The new size
+    /// replaces the stale buffer nearest to it (the device never holds more than the last
+    /// scope's budget plus what the live buffers need), and the unchanged size is still reused.
+    func testASizeThatDriftsReplacesItsNearestStaleBuffer() throws {
+        let context = try CLContext(device: TestDevice.context().device)
+        let mib = 1 << 20
+        try context.reusingBuffers {
+            let a = try CLBuffer<UInt8>(context, count: 3 * mib), b = try CLBuffer<UInt8>(context, count: 5 * mib)
+            _ = (a, b)
+        }
+        context.memory.resetPeak()
+        try context.reusingBuffers {
+            let drifted = try CLBuffer<UInt8>(context, count: 3 * mib + 300_000)  // next bucket up
+            XCTAssertEqual(context.memory.bytesCached, 5 * mib, "the stale 3 MiB buffer made room")
+            let same = try CLBuffer<UInt8>(context, count: 5 * mib)
+            XCTAssertEqual(context.memory.bytesCached, 0, "the 5 MiB buffer is still reused")
+            _ = (drifted, same)
+        }
+        XCTAssertEqual(context.memory.peakReservedBytes, 5 * mib + CLBufferPool.bucket(3 * mib + 300_000))
     }
 
     func testPoisonedReuseShowsAsNaN() throws {

@@ -1,4 +1,4 @@
-import LoremCL
+@testable import LoremCL
 @testable import LoremModel
 @testable import LoremReference
 import XCTest
@@ -37,20 +37,57 @@ final class EquivariantKernelTests: XCTestCase {
 
     func checkTensor<T: CLReal>(_ kernels: EquivariantKernels<T>, _ label: String) throws {
         var rng = SeededGenerator(seed: 12)
-        let (rows, F) = (9, 7)
-        for (l1, l2, l3) in Self.tensorDegrees {
+        let rows = 9
+        // F = 16 takes the 8-features-per-work-item kernels on CPU devices.
+        for F in [7, 16] { for (l1, l2, l3) in Self.tensorDegrees {
             let w = rng.tensor(l1, l2, l3, features: F)
             let x = rng.spherical(rows, l1, F), y = rng.spherical(rows, l2, F), zBar = rng.spherical(rows, l3, F)
             let t = try CLTensor<T>(kernels.context, w)
             let (xd, yd) = (try upload(kernels.context, x, as: T.self), try upload(kernels.context, y, as: T.self))
             let z = try kernels.tensor(xd, yd, rows: rows, t)
-            let what = "tensor \(label) (\(l1),\(l2),\(l3))"
+            let what = "tensor \(label) (\(l1),\(l2),\(l3)) F=\(F)"
             expectClose(T.self, relativeError(try z.download(), EquivariantOps.tensor(x, y, w).data), what)
             let (xBar, yBar) = try kernels.tensorBackward(try upload(kernels.context, zBar, as: T.self), xd, yd,
                                                           rows: rows, t)
             let (xRef, yRef) = EquivariantOps.tensorBackward(zBar, x, y, w)
             expectClose(T.self, relativeError(try xBar.download(), xRef.data), "\(what) x̄")
             expectClose(T.self, relativeError(try yBar.download(), yRef.data), "\(what) ȳ")
+        } }
+    }
+
+    /// The 8-features-per-work-item tensor kernels (CPUs) and the one-feature kernels (GPUs) give
+    /// the same bits: gathered y rows (MessagePass), and TensorDense's strided halves (offset 8
+    /// inside rows of 16), forward and backward, float32 and float64.
+    func testWideTensorKernelsEqualNarrowBitwise() throws {
+        try forEachPrecision(Float.self) { kernels, _ in try checkWideEqualsNarrow(kernels.context, Float.self) }
+        try forEachPrecision(Double.self) { kernels, _ in try checkWideEqualsNarrow(kernels.context, Double.self) }
+    }
+
+    func checkWideEqualsNarrow<T: CLReal>(_ context: CLContext, _ type: T.Type) throws {
+        var rng = SeededGenerator(seed: 16)
+        let (atoms, pairs) = try rng.neighbourList()
+        let others = try CLRowMap(context, index: pairs.others, sources: atoms)
+        let F = 16
+        let w = rng.tensor(6, 6, 6, features: F)
+        let x = rng.spherical(pairs.count, 6, F), y = rng.spherical(atoms, 6, F), zBar = rng.spherical(pairs.count, 6, F)
+        let dense = TensorDenseWeights(dense: rng.equivariantDense(6, 8, 16), tensor: rng.tensor(6, 6, 6, features: 8))
+        let xDense = rng.spherical(11, 6, 8), zBarDense = rng.spherical(11, 6, 8)
+        func run(_ shape: KernelShape) throws -> [[T]] {
+            let kernels = try EquivariantKernels<T>(context: context, tensorShape: shape)
+            XCTAssertEqual(kernels.tensorForward8 != nil, shape == .rows)
+            let t = try CLTensor<T>(context, w)
+            let (xd, yd) = (try upload(context, x, as: T.self), try upload(context, y, as: T.self))
+            let z = try kernels.tensor(xd, yd, rows: pairs.count, t, yRows: others)
+            let (xBar, yBar) = try kernels.tensorBackward(try upload(context, zBar, as: T.self), xd, yd, rows: pairs.count, t,
+                                                          yRows: others)
+            let layer = try CLTensorDense<T>(context, dense)
+            let (out, hidden) = try kernels.tensorDense(try upload(context, xDense, as: T.self), rows: 11, layer)
+            let back = try kernels.tensorDenseBackward(try upload(context, zBarDense, as: T.self), rows: 11, layer, hidden: hidden)
+            return try [z, xBar, yBar, out, back].map { try $0.download() }
+        }
+        let (wide, narrow) = (try run(.rows), try run(.tiled))
+        for (k, name) in ["z", "x̄", "ȳ", "tensor dense", "tensor dense backward"].enumerated() {
+            XCTAssertEqual(wide[k].map { Double($0).bitPattern }, narrow[k].map { Double($0).bitPattern }, "\(name) \(T.self)")
         }
     }
 
@@ -94,7 +131,7 @@ final class EquivariantKernelTests: XCTestCase {
         var rng = SeededGenerator(seed: 14)
         let rows = 6
         // LOREM's two uses: s→s at L→L, and features=1 at L_lr = 2 (the spherical charges).
-        for (L, fin, fout, lOut) in [(6, 7, 7, 6), (3, 7, 1, 2)] {
+        for (L, fin, fout, lOut) in [(6, 7, 7, 6), (3, 7, 1, 2), (6, 8, 8, 6)] {
             let w = TensorDenseWeights(dense: rng.equivariantDense(L, fin, 2 * fout),
                                        tensor: rng.tensor(L, L, lOut, features: fout))
             let x = rng.spherical(rows, L, fin), zBar = rng.spherical(rows, lOut, fout)

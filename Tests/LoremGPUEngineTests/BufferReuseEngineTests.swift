@@ -1,4 +1,4 @@
-import LoremCL
+@testable import LoremCL
 @testable import LoremGPU
 import LoremIO
 import LoremReference
@@ -7,7 +7,7 @@ import XCTest
 /// The engine reuses freed device buffers across and within evaluations
 /// (`CLContext.reusingBuffers`). With every reused buffer poisoned (NaN), a kernel that reads
 /// memory it never wrote would change the numbers: repeated evaluations must give bit for bit
-/// what an engine on a separate, unpoisoned context gives.
+/// what an engine on a separate context without reuse (every buffer fresh) gives.
 final class BufferReuseEngineTests: XCTestCase {
     func testPoisonedReuseChangesNothing() throws {
         let device = try DeviceEngineTests.device()
@@ -19,8 +19,9 @@ final class BufferReuseEngineTests: XCTestCase {
                 poisoned.poisonReusedBuffers = true
                 let engine = try DeviceEngine<Float>(config: m.config, weights: m.weights, context: poisoned,
                                                      longRange: method)
-                let plain = try DeviceEngine<Float>(config: m.config, weights: m.weights, context: CLContext(device: device),
-                                                    longRange: method)
+                let fresh = try CLContext(device: device)
+                fresh.reuseEnabled = false
+                let plain = try DeviceEngine<Float>(config: m.config, weights: m.weights, context: fresh, longRange: method)
                 for s in frames {
                     let expected = try plain.evaluate(s, forces: true)
                     for _ in 0..<2 {
@@ -31,6 +32,7 @@ final class BufferReuseEngineTests: XCTestCase {
                     }
                 }
                 XCTAssertGreaterThan(poisoned.memory.bytesCached, 0, "the evaluations left buffers for reuse")
+                XCTAssertEqual(fresh.memory.bytesCached, 0, "the baseline reused nothing")
             }
         }
     }
