@@ -35,8 +35,8 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
         kernels = try DeviceKernels(context: context, cutoff: config.cutoff, radialCount: config.numRadial,
                                     maxDegree: config.maxDegree)
         self.weights = try DeviceWeights(context, weights)
-        speciesPairs = try DeviceSpeciesPairs(embedding: weights.initial.embedding, numSpecies: config.numSpecies,
-                                              radial: self.weights.initial.radial, dense: kernels.dense)
+        speciesPairs = DeviceSpeciesPairs(embedding: weights.initial.embedding, numSpecies: config.numSpecies,
+                                          radial: self.weights.initial.radial, dense: kernels.dense)
         self.longRange = try self.weights.longRange.map {
             try DeviceLongRange(weights: $0, config: config, method: longRange, context: context)
         }

@@ -1,45 +1,46 @@
 import LoremCL
 import LoremModel
 
-/// RadialCoefficients_0 of every ordered species pair, computed once per engine and kept on the
-/// device (ARCHITECTURE.md: "work that depends only on the model is done once at load").
+/// RadialCoefficients_0 of every ordered pair of the elements the engine has seen, kept on the
+/// device and extended when a batch brings a new element.
 ///
 /// Why a table: the first RadialCoefficients MLP sees only [species_{c(p)} ‖ species_{o(p)}]
 /// (LOREM_MATH.md §7.2 step 2), two rows of the embedding, so its output for pair p is a
-/// function of (Z_c, Z_o) alone. Evaluating it for all Z² ordered pairs of the embedding's Z
-/// rows (Z = 100) at load leaves each batch only an index per pair, and the contraction with
-/// the radial basis (§7.1) reads the table row. Each row is the same dense arithmetic as a
-/// per-pair evaluation (the dense kernels accumulate every output in the same order whatever
-/// the row count), so results do not depend on which species a batch holds.
+/// function of (Z_c, Z_o) alone. Evaluating it once per ordered pair of the elements present
+/// leaves each batch only an index per pair, and the contraction with the radial basis (§7.1)
+/// reads the table row. Each row is the same dense arithmetic as a per-pair evaluation (the
+/// dense kernels accumulate every output in the same order whatever the row count), so results
+/// do not depend on which other elements the table holds.
 ///
-/// Size: Z²·K·d reals (K radial functions, d features): 10⁴ × 4096 for lorem-jax's defaults
-/// (K = 32, d = 128), 164 MB in float32 and 328 MB in float64; 31 MB for the default model.
-struct DeviceSpeciesPairs<T: CLReal> {
-    /// [Z², K·d]: row z_c·Z + z_o holds RadialCoefficients_0([species_{z_c} ‖ species_{z_o}]).
-    let table: CLBuffer<T>
+/// Why lazily: a table over all Z = 100 embedding rows costs Z²·K·d reals at load, 164 MB and
+/// 0.4–0.9 s for lorem-jax's defaults (K = 32, d = 128), while a structure has a handful of
+/// elements: S of them make S² rows, rebuilt (a few kernel launches) when an element is new.
+///
+/// A class: the table is a cache shared by the engine's evaluations (one at a time).
+final class DeviceSpeciesPairs<T: CLReal> {
     /// Z: the embedding's rows (element numbers 0..<Z).
     let elements: Int
+    /// The elements the table covers, increasing.
+    private(set) var covered: [Int] = []
+    /// [S², K·d] for S = covered.count: row slot(z_c)·S + slot(z_o) holds
+    /// RadialCoefficients_0([species_{z_c} ‖ species_{z_o}]); nil before the first batch.
+    private(set) var table: CLBuffer<T>? = nil
+    /// slot[z]: z's index in `covered`, or −1.
+    private var slot: [Int]
     /// [Z, n_s] on the host (flax's `Embed_0/embedding`): species inputs are tiny.
     private let embedding: [Double]
     private let numSpecies: Int
+    private let radial: CLMLP<T>
+    private let dense: DenseKernels<T>
 
-    init(embedding: [Double], numSpecies ns: Int, radial: CLMLP<T>, dense: DenseKernels<T>) throws {
+    init(embedding: [Double], numSpecies ns: Int, radial: CLMLP<T>, dense: DenseKernels<T>) {
         precondition(ns > 0 && embedding.count % ns == 0, "embedding of \(embedding.count) values is not [Z, \(ns)]")
         self.embedding = embedding
         numSpecies = ns
-        let z = embedding.count / ns
-        elements = z
-        var inputs: [T] = []
-        inputs.reserveCapacity(z * z * 2 * ns)
-        for center in 0..<z {
-            let first = Self.row(embedding, center, ns)
-            for other in 0..<z { inputs += first + Self.row(embedding, other, ns) }
-        }
-        do {
-            table = try dense.mlp(CLBuffer(dense.context, inputs), rows: z * z, radial)
-        } catch let error as CLError {
-            throw error.adding(context: "making the RadialCoefficients_0 table of all \(z)×\(z) species pairs at load")
-        }
+        elements = embedding.count / ns
+        slot = [Int](repeating: -1, count: elements)
+        self.radial = radial
+        self.dense = dense
     }
 
     /// species_z = Embed(Z = z) in precision T (§7.1 `Initial`).
@@ -49,13 +50,37 @@ struct DeviceSpeciesPairs<T: CLReal> {
         embedding[(z * ns)..<((z + 1) * ns)].map { T($0) }
     }
 
-    /// The table row of each pair of the batch, from the element numbers of its center and
-    /// neighbour (batch atom indices).
-    func rows(numbers: [Int], centers: [Int], others: [Int], context: CLContext) throws -> CLBuffer<Int32> {
+    /// Extends the table to every element of `numbers` (a rebuild over the union when one is new).
+    func cover(_ numbers: [Int]) throws {
         if let z = numbers.first(where: { !(0..<elements).contains($0) }) {
             throw CLError.sizeMismatch("element \(z) has no row in the species embedding (0..<\(elements))")
         }
-        let rows = zip(centers, others).map { Int32(numbers[$0] * elements + numbers[$1]) }
+        let new = Set(numbers.filter { slot[$0] < 0 })
+        guard !new.isEmpty || table == nil else { return }
+        let union = (covered + new).sorted()
+        var inputs: [T] = []
+        inputs.reserveCapacity(union.count * union.count * 2 * numSpecies)
+        for center in union {
+            let first = species(center)
+            for other in union { inputs += first + species(other) }
+        }
+        do {
+            table = try dense.mlp(CLBuffer(dense.context, inputs.isEmpty ? [T](repeating: 0, count: 2 * numSpecies) : inputs),
+                                  rows: max(1, union.count * union.count), radial)
+        } catch let error as CLError {
+            throw error.adding(context: "making the RadialCoefficients_0 table of \(union.count)×\(union.count) species pairs")
+        }
+        covered = union
+        slot = [Int](repeating: -1, count: elements)
+        for (k, z) in union.enumerated() { slot[z] = k }
+    }
+
+    /// The table row of each pair of the batch, from the element numbers of its center and
+    /// neighbour (batch atom indices); covers the batch's elements first.
+    func rows(numbers: [Int], centers: [Int], others: [Int], context: CLContext) throws -> CLBuffer<Int32> {
+        try cover(numbers)
+        let s = covered.count
+        let rows = zip(centers, others).map { Int32(slot[numbers[$0]] * s + slot[numbers[$1]]) }
         return try CLBuffer<Int32>(context, rows.isEmpty ? [0] : rows)
     }
 }

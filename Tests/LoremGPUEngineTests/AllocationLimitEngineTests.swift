@@ -26,7 +26,7 @@ final class AllocationLimitEngineTests: XCTestCase {
                          cell: [SIMD3(side, 0, 0), SIMD3(0, side, 0), SIMD3(0, 0, side)], pbc: [true, true, true])
     }
 
-    /// mp1_L2 in float32: the species-pair table is 100² × 128 floats (5.1 MB) and fits a 6 MB
+    /// mp1_L2 in float32: the species-pair table (Na, Cl: 4 rows × 128 floats) fits a 6 MB
     /// limit; 512 atoms have 13312 pairs, whose message-passing RadialCoefficients output
     /// [P, K·d = 128] (6.8 MB) does not.
     func testPairSizedBufferOverTheLimitIsReportedWithItsBatch() throws {
@@ -43,14 +43,17 @@ final class AllocationLimitEngineTests: XCTestCase {
         }
     }
 
-    /// A limit below the species-pair table fails at load, saying so.
-    func testSpeciesPairTableOverTheLimitIsReportedAtLoad() throws {
+    /// A batch whose species-pair table is over the limit (90 elements: 8100 rows × 128 floats,
+    /// 4.1 MB) fails at evaluation, saying so; the table is made per element set, not at load.
+    func testSpeciesPairTableOverTheLimitIsReported() throws {
         let m = try DeviceEngineTests.model("mp1_L2")
         let context = try CLContext(device: DeviceEngineTests.device(), maxAllocationBytes: 4_000_000)
-        XCTAssertThrowsError(try DeviceEngine<Float>(config: m.config, weights: m.weights, context: context)) { error in
+        let engine = try DeviceEngine<Float>(config: m.config, weights: m.weights, context: context)
+        let many = Structure(numbers: Array(1...90), positions: (0..<90).map { SIMD3(6.0 * Double($0), 0, 0) })
+        XCTAssertThrowsError(try engine.evaluate(many, forces: true)) { error in
             let text = "\(error)"
-            XCTAssertTrue(text.contains("cannot allocate dense layer output [10000 × 128]"), text)
-            XCTAssertTrue(text.contains("making the RadialCoefficients_0 table of all 100×100 species pairs at load"), text)
+            XCTAssertTrue(text.contains("cannot allocate dense layer output [8100 × 128]"), text)
+            XCTAssertTrue(text.contains("making the RadialCoefficients_0 table of 90×90 species pairs"), text)
         }
     }
 }

@@ -5,37 +5,53 @@ import LoremIO
 @testable import LoremReference
 import XCTest
 
-/// The RadialCoefficients_0 table made at load (`DeviceSpeciesPairs`, LOREM_MATH.md §7.2 step 2):
-/// every ordered species pair of the embedding, each row equal to the reference MLP of
-/// [species_c ‖ species_o], indexed per pair as z_c·Z + z_o; and the whole engine on elements
-/// the fixture models never saw in training, which only a table over all embedding rows covers.
+/// The RadialCoefficients_0 table (`DeviceSpeciesPairs`, LOREM_MATH.md §7.2 step 2): one row
+/// per ordered pair of the elements seen so far, each equal to the reference MLP of
+/// [species_c ‖ species_o], indexed per pair as slot(z_c)·S + slot(z_o); rows unchanged bit for
+/// bit when a new element extends the table; and the whole engine on elements the fixture
+/// models never saw in training.
 final class SpeciesPairTableTests: XCTestCase {
-    /// (z_c, z_o) rows checked against the reference: trained and untrained elements, both
-    /// orders, the first and last embedding rows.
-    static let pairs = [(1, 1), (1, 8), (8, 1), (6, 7), (92, 3), (0, 99), (99, 0)]
+    /// Elements covered, trained and untrained, the first and last embedding rows.
+    static let elements = [1, 8, 6, 7, 92, 3, 0, 99]
 
     func check<T: CLReal>(_ type: T.Type, tolerance: Double) throws {
         let m = try DeviceEngineTests.model("mp1_L2")
         let context = try CLContext.shared(DeviceEngineTests.device())
         if T.requiresFP64 && !context.device.supportsFP64 { return print("note: no float64 on \(context.device)") }
         let w = m.weights.initial, ns = m.config.numSpecies, width = m.config.numRadial * m.config.numFeatures
-        let table = try DeviceSpeciesPairs<T>(embedding: w.embedding, numSpecies: ns, radial: CLMLP(context, w.radial),
-                                              dense: DenseKernels(context: context))
+        let table = DeviceSpeciesPairs<T>(embedding: w.embedding, numSpecies: ns, radial: try CLMLP(context, w.radial),
+                                          dense: try DenseKernels(context: context))
         XCTAssertEqual(table.elements, 100)
-        XCTAssertEqual(table.table.count, 100 * 100 * width)
-        let rows = try table.table.download()
-        for (zc, zo) in Self.pairs {
-            let input = Array(w.embedding[(zc * ns)..<((zc + 1) * ns)] + w.embedding[(zo * ns)..<((zo + 1) * ns)])
-                .map { Double(T($0)) }
-            let expected = DenseOps.mlp(Matrix(rows: 1, cols: 2 * ns, data: input), w.radial.rounded(to: T.self)).data
-            let r = zc * 100 + zo
-            let error = relativeError(Array(rows[(r * width)..<((r + 1) * width)]).map { Double($0) }, expected)
-            print("species-pair table \(T.self) row (\(zc), \(zo)): relative error \(error)")
-            XCTAssertLessThanOrEqual(error, tolerance, "\(T.self) row (\(zc), \(zo))")
+        XCTAssertNil(table.table, "nothing is computed at load")
+        try table.cover([8, 1, 8])
+        let small = try XCTUnwrap(table.table).download()
+        XCTAssertEqual(table.covered, [1, 8])
+        XCTAssertEqual(small.count, 4 * width)
+        try table.cover(Self.elements)
+        let covered = Self.elements.sorted(), S = covered.count
+        XCTAssertEqual(table.covered, covered)
+        let rows = try XCTUnwrap(table.table).download()
+        XCTAssertEqual(rows.count, S * S * width)
+        for (c, zc) in covered.enumerated() {
+            for (o, zo) in covered.enumerated() {
+                let input = Array(w.embedding[(zc * ns)..<((zc + 1) * ns)] + w.embedding[(zo * ns)..<((zo + 1) * ns)])
+                    .map { Double(T($0)) }
+                let expected = DenseOps.mlp(Matrix(rows: 1, cols: 2 * ns, data: input), w.radial.rounded(to: T.self)).data
+                let r = c * S + o
+                let row = Array(rows[(r * width)..<((r + 1) * width)])
+                XCTAssertLessThanOrEqual(relativeError(row.map { Double($0) }, expected), tolerance, "\(T.self) row (\(zc), \(zo))")
+                if let sc = [1, 8].firstIndex(of: zc), let so = [1, 8].firstIndex(of: zo) {
+                    let r2 = sc * 2 + so
+                    XCTAssertEqual(row.map { Double($0).bitPattern }, small[(r2 * width)..<((r2 + 1) * width)].map { Double($0).bitPattern },
+                                   "\(T.self) row (\(zc), \(zo)) is the same whatever else the table holds")
+                }
+            }
         }
-        // Each pair's row index: z of its center times Z plus z of its neighbour.
+        // Each pair's row index: slot of its center's element times S plus its neighbour's.
         let indices = try table.rows(numbers: [8, 1, 92], centers: [0, 0, 2, 1], others: [1, 2, 0, 0], context: context)
-        XCTAssertEqual(try indices.download(), [801, 892, 9208, 108])
+        let slot = { (z: Int) in Int32(covered.firstIndex(of: z)!) }
+        XCTAssertEqual(try indices.download(), [slot(8) * 8 + slot(1), slot(8) * 8 + slot(92), slot(92) * 8 + slot(8),
+                                               slot(1) * 8 + slot(8)])
         XCTAssertThrowsError(try table.rows(numbers: [8, 100], centers: [0], others: [1], context: context))
     }
 
