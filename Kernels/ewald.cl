@@ -424,6 +424,17 @@ __kernel void ewald_kspace_virial(__global const real4 *kvec, __global const rea
 // ∂B/∂R_i = −Σ_{j≠i} ḡ; the pair's virial d⊗ḡ is symmetric in i ↔ j, so each atom takes half.
 // Summed over a structure's rows (by the host) that is Σ_i R_i⊗∂B/∂R_i, in the pair form, which
 // is translation invariant. Writes rows i = atoms[t] of grad [N, 3] and virial [N, 9].
+// Pair (i, j) with d = R_j − R_i and weight Σ_ch V̄_i q_j + V̄_j q_i: ḡ = −½ weight d / r³,
+// ∂B/∂R_i −= ḡ, and i's half of the pair virial d⊗ḡ (rows w0, w1, w2).
+inline void direct_pair_gradient(const real3 d, const real weight, real3 *acc, real3 *w0, real3 *w1, real3 *w2) {
+    const real r = length(d);
+    const real3 g = (-(real)0.5 * weight / (r * r * r)) * d;
+    *acc -= g;
+    *w0 += ((real)0.5 * d.x) * g;
+    *w1 += ((real)0.5 * d.y) * g;
+    *w2 += ((real)0.5 * d.z) * g;
+}
+
 #ifdef DIRECT_TILED
 
 __kernel __attribute__((reqd_work_group_size(DIRECT_TILE, 1, 1)))
@@ -455,16 +466,11 @@ void ewald_direct_gradient(__global const real *pos, __global const real *q,
             if (j == i) continue;
             const int jj = j - j0;
             const real3 d = (real3)(tilePos[3 * jj], tilePos[3 * jj + 1], tilePos[3 * jj + 2]) - ri;
-            const real r = length(d);
             __local const real *qj = tileQ + jj * NC;
             __local const real *vj = tileV + jj * NC;
             real weight = 0;
             for (int ch = 0; ch < NC; ch++) weight += vi[ch] * qj[ch] + vj[ch] * qi[ch];
-            const real3 g = (-(real)0.5 * weight / (r * r * r)) * d;
-            acc -= g;
-            w0 += ((real)0.5 * d.x) * g;
-            w1 += ((real)0.5 * d.y) * g;
-            w2 += ((real)0.5 * d.z) * g;
+            direct_pair_gradient(d, weight, &acc, &w0, &w1, &w2);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
@@ -488,16 +494,11 @@ __kernel void ewald_direct_gradient(__global const real *pos, __global const rea
     for (int j = js.x; j < js.y; j++) {
         if (j == i) continue;
         const real3 d = load3(pos, j) - ri;
-        const real r = length(d);
         __global const real *qj = q + j * NC;
         __global const real *vj = vbar + j * NC;
         real weight = 0;
         for (int ch = 0; ch < NC; ch++) weight += vi[ch] * qj[ch] + vj[ch] * qi[ch];
-        const real3 g = (-(real)0.5 * weight / (r * r * r)) * d;
-        acc -= g;
-        w0 += ((real)0.5 * d.x) * g;
-        w1 += ((real)0.5 * d.y) * g;
-        w2 += ((real)0.5 * d.z) * g;
+        direct_pair_gradient(d, weight, &acc, &w0, &w1, &w2);
     }
     store_atom_gradient(grad, virial, i, acc, w0, w1, w2);
 }
