@@ -2,11 +2,15 @@
 /// work-item per row well and gains nothing from local-memory tiles with barriers (each barrier
 /// splits the work-group loop and spills per-item state), while GPUs need the tiles. The dense
 /// shapes agree to rounding (dense_backward's rows shape sums in 16 lanes); the direct sum's
-/// two shapes run the same sums in the same order and agree bit for bit (tested on PoCL).
+/// two shapes, and the tensor products' (rows: 8 features per work-item with vector loads;
+/// tiled: one feature per work-item, no tiles), run the same sums in the same order and agree
+/// bit for bit (tested on PoCL).
 ///
 /// Measured on PoCL 3.1 (2 cores, float32): dense 8192×128·128×256, rows 41 GFLOP/s forward,
 /// tiled 2.6; the molecules' direct 1/r sum (Kernels/ewald.cl) on an 18,000-atom water cluster
-/// with 50 channels, rows 0.33 s per potentials pass, tiled 0.44 s.
+/// with 50 channels, rows 0.33 s per potentials pass, tiled 0.44 s; the degree-6 tensor
+/// products of a 4,096-atom NaCl evaluation, ~25% of its time one feature per work-item and
+/// 6.5% with 8 (1.10 → 0.84 s in all).
 public enum KernelShape: String, Sendable, CaseIterable {
     case rows
     case tiled
