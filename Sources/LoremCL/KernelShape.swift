@@ -9,8 +9,8 @@
 /// Measured on PoCL 3.1 (2 cores, float32): dense 8192×128·128×256, rows 41 GFLOP/s forward,
 /// tiled 2.6; the molecules' direct 1/r sum (Kernels/ewald.cl) on an 18,000-atom water cluster
 /// with 50 channels, rows 0.33 s per potentials pass, tiled 0.44 s; the degree-6 tensor
-/// products of a 4,096-atom NaCl evaluation, ~25% of its time one feature per work-item and
-/// 6.5% with 8 (1.10 → 0.84 s in all).
+/// products of NaCl evaluations, ~25% of the time with one feature per work-item and 6.5% with
+/// 8 (a 4,096-atom evaluation 1.10 → 0.84 s in all).
 public enum KernelShape: String, Sendable, CaseIterable {
     case rows
     case tiled
