@@ -28,15 +28,16 @@
 #define NC PME_CHANNELS
 #define PI ((real)3.1415926535897932385)
 
-// The distinct blocks (of p indices) holding base values g, g+1, …, g+p−1 (mod n), in
-// first-seen order; returns how many (≤ 3 when n ≥ 2p).
-inline int covering_blocks(const int g, const int n, const int p, int blocks[3]) {
+// The distinct blocks (of p indices) holding base values g, g+1, …, g+len−1 (mod n), in
+// first-seen order; returns how many: ≤ 3 for len = p, ≤ 4 for len ≤ 2p − 1 (n ≥ 2p; the last
+// block may be partial).
+inline int covering_blocks(const int g, const int len, const int n, const int p, int blocks[4]) {
     int count = 0;
-    for (int t = 0; t < p; t++) {
+    for (int t = 0; t < len; t++) {
         const int b = ((g + t) % n) / p;
         bool seen = false;
         for (int s = 0; s < count; s++) seen = seen || blocks[s] == b;
-        if (!seen && count < 3) blocks[count++] = b;
+        if (!seen && count < 4) blocks[count++] = b;
     }
     return count;
 }
@@ -58,19 +59,16 @@ inline real3 k_vector(const int g0, const int g1, const int g2, const int n0, co
          + m2 * (real3)(basis[6], basis[7], basis[8]);
 }
 
-// Q_ch(g) for every mesh point g (one work-item each) and channel. w: [N, 3, p] stencil weights.
-__kernel void pme_spread(__global const int4 *base, __global const real *w, __global const real *x,
-                         __global const int *blockStart, __global const int *blockAtoms,
-                         const int n0, const int n1, const int n2, const int p, __global real *mesh) {
-    const int g = get_global_id(0), M = n0 * n1 * n2;
-    if (g >= M) return;
-    const int g0 = g / (n1 * n2), g1 = (g / n2) % n1, g2 = g % n2;
+// acc[ch] += Q_ch(g) at mesh point (g0, g1, g2): its covering blocks in first-seen order, the
+// atoms of each block in index order. w: [N, 3, p] stencil weights.
+inline void spread_point(__global const int4 *base, __global const real *w, __global const real *x,
+                         __global const int *blockStart, __global const int *blockAtoms, const int n0,
+                         const int n1, const int n2, const int p, const int g0, const int g1, const int g2,
+                         real acc[NC]) {
     const int nb1 = (n1 + p - 1) / p, nb2 = (n2 + p - 1) / p;
-    int b0[3], b1[3], b2[3];
-    const int c0 = covering_blocks(g0, n0, p, b0), c1 = covering_blocks(g1, n1, p, b1),
-              c2 = covering_blocks(g2, n2, p, b2);
-    real acc[NC];
-    for (int ch = 0; ch < NC; ch++) acc[ch] = 0;
+    int b0[4], b1[4], b2[4];
+    const int c0 = covering_blocks(g0, p, n0, p, b0), c1 = covering_blocks(g1, p, n1, p, b1),
+              c2 = covering_blocks(g2, p, n2, p, b2);
     for (int a = 0; a < c0; a++)
         for (int b = 0; b < c1; b++)
             for (int c = 0; c < c2; c++) {
@@ -86,7 +84,89 @@ __kernel void pme_spread(__global const int4 *base, __global const real *w, __gl
                     for (int ch = 0; ch < NC; ch++) acc[ch] += x[(size_t)i * NC + ch] * weight;
                 }
             }
+}
+
+// Q_ch(g) for every mesh point g (one work-item each: GPUs) and channel.
+__kernel void pme_spread(__global const int4 *base, __global const real *w, __global const real *x,
+                         __global const int *blockStart, __global const int *blockAtoms,
+                         const int n0, const int n1, const int n2, const int p, __global real *mesh) {
+    const int g = get_global_id(0), M = n0 * n1 * n2;
+    if (g >= M) return;
+    real acc[NC];
+    for (int ch = 0; ch < NC; ch++) acc[ch] = 0;
+    spread_point(base, w, x, blockStart, blockAtoms, n0, n1, n2, p, g / (n1 * n2), (g / n2) % n1, g % n2, acc);
     for (int ch = 0; ch < NC; ch++) mesh[(size_t)ch * M + g] = acc[ch];
+}
+
+// The same Q_ch(g) for min(SPREAD_SEGMENT, p) consecutive mesh points along the last axis per
+// work-item (CPU devices): the blocks and the x/y stencil checks are walked once for the
+// segment, keeping the atoms that touch it (index, x·y weight, z offset k = base_z − z0 mod n2)
+// as candidates; then each point sums its candidates with 0 ≤ k − m < p. The candidates keep
+// the block order, which for each point is its own covering order, so every point gets the
+// same sum in the same order as pme_spread. More than SPREAD_CANDIDATES candidates (a dense
+// system on a coarse mesh): the segment falls back to pme_spread's loop, point by point.
+#ifndef SPREAD_SEGMENT
+#error "build with -DSPREAD_SEGMENT=S (PMEKernels.spreadSegment)"
+#endif
+#define SPREAD_CANDIDATES 64
+
+__kernel void pme_spread_segments(__global const int4 *base, __global const real *w, __global const real *x,
+                                  __global const int *blockStart, __global const int *blockAtoms,
+                                  const int n0, const int n1, const int n2, const int p, __global real *mesh) {
+    // At most p points, so that a segment's reach (len + p − 1 ≤ 2p − 1 ≤ n2 − 1) meets at most
+    // 4 blocks and never wraps onto itself.
+    const int S = min(SPREAD_SEGMENT, p);
+    const int segments = (n2 + S - 1) / S, M = n0 * n1 * n2;
+    const int t = get_global_id(0);
+    if (t >= n0 * n1 * segments) return;
+    const int g0 = t / (n1 * segments), g1 = (t / segments) % n1, z0 = (t % segments) * S;
+    const int len = min(S, n2 - z0), reach = len + p - 1;
+    const int nb1 = (n1 + p - 1) / p, nb2 = (n2 + p - 1) / p;
+    int b0[4], b1[4], b2[4];
+    const int c0 = covering_blocks(g0, p, n0, p, b0), c1 = covering_blocks(g1, p, n1, p, b1),
+              c2 = covering_blocks(z0, reach, n2, p, b2);
+    int atom[SPREAD_CANDIDATES], offset[SPREAD_CANDIDATES];
+    real weightXY[SPREAD_CANDIDATES];
+    int count = 0;
+    bool overflow = false;
+    for (int a = 0; a < c0 && !overflow; a++)
+        for (int b = 0; b < c1 && !overflow; b++)
+            for (int c = 0; c < c2 && !overflow; c++) {
+                const int block = (b0[a] * nb1 + b1[b]) * nb2 + b2[c];
+                for (int u = blockStart[block]; u < blockStart[block + 1]; u++) {
+                    const int i = blockAtoms[u];
+                    const int4 s = base[i];
+                    const int j0 = stencil_offset(s.x, g0, n0), j1 = stencil_offset(s.y, g1, n1),
+                              k = stencil_offset(s.z, z0, n2);
+                    if (j0 >= p || j1 >= p || k >= reach) continue;
+                    if (count == SPREAD_CANDIDATES) {
+                        overflow = true;
+                        break;
+                    }
+                    __global const real *wi = w + (size_t)i * 3 * p;
+                    atom[count] = i;
+                    offset[count] = k;
+                    weightXY[count] = wi[j0] * wi[p + j1];
+                    count++;
+                }
+            }
+    for (int m = 0; m < len; m++) {
+        const int g = (g0 * n1 + g1) * n2 + z0 + m;
+        real acc[NC];
+        for (int ch = 0; ch < NC; ch++) acc[ch] = 0;
+        if (overflow) {
+            spread_point(base, w, x, blockStart, blockAtoms, n0, n1, n2, p, g0, g1, z0 + m, acc);
+        } else {
+            for (int e = 0; e < count; e++) {
+                const int j2 = offset[e] - m;
+                if (j2 < 0 || j2 >= p) continue;
+                const int i = atom[e];
+                const real weight = weightXY[e] * w[(size_t)i * 3 * p + 2 * p + j2];
+                for (int ch = 0; ch < NC; ch++) acc[ch] += x[(size_t)i * NC + ch] * weight;
+            }
+        }
+        for (int ch = 0; ch < NC; ch++) mesh[(size_t)ch * M + g] = acc[ch];
+    }
 }
 
 // G(k_m) B(m) / V on the half spectrum [n0][n1][n2/2+1], 0 at m = 0. moduli: the n0, n1, n2

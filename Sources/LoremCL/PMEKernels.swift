@@ -14,11 +14,19 @@ public final class PMEKernels<T: CLReal> {
     let spread, influence, convolve, gather, gradient, virial: CLKernel
     private var plans: [SIMD3<Int>: (forward: CLFFTPlan, backward: CLFFTPlan)] = [:]
 
-    public init(context: CLContext, channels: Int) throws {
+    /// Spreading's work split: rows (CPUs, the default there) walks blocks once per segment of
+    /// mesh points (`pme_spread_segments`), tiled (GPUs) one work-item per point; same bits.
+    let spreadShape: KernelShape
+    /// Mesh points per work-item of `pme_spread_segments` (SPREAD_SEGMENT), at most the order.
+    static var spreadSegment: Int { 8 }
+
+    public init(context: CLContext, channels: Int, spreadShape: KernelShape? = nil) throws {
         self.context = context
         self.channels = channels
-        let program = try context.channelProgram(family: "pme", precision: T.self, channels: channels, owner: "PMEKernels")
-        spread = try program.kernel("pme_spread")
+        let program = try context.channelProgram(family: "pme", precision: T.self, channels: channels, owner: "PMEKernels",
+                                                  defines: ["SPREAD_SEGMENT=\(Self.spreadSegment)"])
+        self.spreadShape = spreadShape ?? .preferred(for: context.device)
+        spread = try program.kernel(self.spreadShape == .rows ? "pme_spread_segments" : "pme_spread")
         influence = try program.kernel("pme_influence")
         convolve = try program.kernel("pme_convolve")
         gather = try program.kernel("pme_gather")
@@ -47,7 +55,9 @@ public final class PMEKernels<T: CLReal> {
     /// Q [C, M]: x's charges spread onto the mesh (§9).
     func spreadMesh(_ x: CLBuffer<T>, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
         let n = g.size, mesh = try CLBuffer<T>(context, count: channels * g.realCount)
-        try spread.launch(global: [roundUp(g.realCount, 64)], g.bases, g.weights, x, g.blockStart, g.blockAtoms,
+        let segment = min(Self.spreadSegment, g.order)
+        let items = spreadShape == .rows ? n.x * n.y * ((n.z + segment - 1) / segment) : g.realCount
+        try spread.launch(global: [roundUp(items, 64)], g.bases, g.weights, x, g.blockStart, g.blockAtoms,
                           Int32(n.x), Int32(n.y), Int32(n.z), Int32(g.order), mesh)
         return mesh
     }

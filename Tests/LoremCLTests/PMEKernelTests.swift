@@ -181,6 +181,44 @@ final class PMEKernelTests: XCTestCase {
         }
     }
 
+    /// Spreading per segment of mesh points (CPUs) gives bit for bit what one work-item per point
+    /// (GPUs) gives: a bulk and two slab meshes (segments cut short at the end of the last axis;
+    /// order 4, whose segments are 4 points),
+    /// and 400 atoms on a 16-point mesh, where segments overflow their candidate list and fall
+    /// back to the per-point loop. float32 and float64.
+    func testSpreadShapesAreBitIdentical() throws {
+        try spreadShapes(Float.self)
+        try spreadShapes(Double.self)
+    }
+
+    func spreadShapes<T: CLReal>(_ type: T.Type) throws {
+        try withEwaldContext(T.self) { context in
+            var rng = SeededGenerator(seed: 41)
+            let box = [SIMD3(7.0, 0, 0), SIMD3(0.5, 7.0, 0), SIMD3(-0.3, 0.2, 7.0)]
+            var dense = EwaldCases.bulk(neutral: false)
+            dense.positions = rng.positions(count: 400, cell: box, minimum: 0)
+            dense.cell = box
+            dense.cutoff = 1.0
+            dense.q = rng.channels(EwaldCases.channels, 400, neutral: false)
+            let cases = [(EwaldCases.bulk(neutral: false), PMEParameters(order: 6, spacing: 0.4)),
+                         (EwaldCases.slab(axis: 0, neutral: true), PMEParameters(order: 8, spacing: 0.45)),
+                         (EwaldCases.slab(axis: 0, neutral: true), PMEParameters(order: 4, spacing: 0.625)),
+                         (dense, PMEParameters(order: 8, spacing: 0.875))]
+            let shapes = try KernelShape.allCases.map { try PMEKernels<T>(context: context, channels: EwaldCases.channels, spreadShape: $0) }
+            for (c, parameters) in cases {
+                let pairs = try c.pairs()
+                let s = try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs,
+                                           reciprocal: .pme(parameters))
+                let x = try CLBuffer<T>(context, interleave(c.q).map { T($0) })
+                let meshes = try shapes.map { try $0.spreadMesh(x, $0.geometry(s)).download().map { Double($0).bitPattern } }
+                let size = try XCTUnwrap(s.pme).size
+                print("spread shapes \(T.self) \(c.positions.count) atoms, mesh \(size)")
+                XCTAssertEqual(meshes[0], meshes[1], "\(c.name) \(T.self) mesh \(size)")
+                XCTAssertTrue(meshes[0].contains { $0 != 0 }, "a mesh with charge on it")
+            }
+        }
+    }
+
     /// The mesh binning behind the gathering spread: every atom appears once, blocks in order.
     func testBinsAreACompleteStableSort() {
         let bases = [SIMD3(0, 0, 0), SIMD3(11, 5, 7), SIMD3(3, 3, 3), SIMD3(4, 0, 11), SIMD3(0, 1, 2)]
