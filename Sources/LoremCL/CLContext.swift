@@ -23,6 +23,9 @@ public final class CLContext: @unchecked Sendable {
     /// kernel that reads a buffer it never wrote shows up as NaN instead of passing by luck on
     /// a freshly zeroed allocation.
     public var poisonReusedBuffers = false
+    /// While set, every kernel launch on this context waits for its event and adds its device
+    /// time here (profiling runs only; set and read from the evaluating thread).
+    public var kernelTimes: CLKernelTimes? = nil
     /// Tests: false makes `reusingBuffers` a plain call (every buffer fresh), a baseline.
     var reuseEnabled = true
 

@@ -78,7 +78,9 @@ public final class CLKernel {
                                           nil, &event)
         }
         try clCheck(status, "clEnqueueNDRangeKernel(\(name), global \(global), local \(local.map { "\($0)" } ?? "auto"))")
-        return CLEvent(event!)
+        let completion = CLEvent(event!)
+        if let times = context.kernelTimes { times.add(name, seconds: try completion.seconds()) }
+        return completion
     }
 }
 

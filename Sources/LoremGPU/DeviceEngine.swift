@@ -16,6 +16,8 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
     /// Per-stage wall times of the last evaluation when `profiling` is on (it synchronises the
     /// queue after every stage, so leave it off outside benchmarks).
     public private(set) var lastStageTimes: [(stage: String, seconds: Double)] = []
+    /// Device time per kernel of the last evaluation when `profiling` is on (each launch waits).
+    public private(set) var lastKernelTimes: [(kernel: String, seconds: Double, calls: Int)] = []
     public var profiling = false
 
     /// `longRange` picks exact Ewald or PME for periodic structures (LOREM_MATH.md §8, §9).
@@ -81,7 +83,12 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
         let k = kernels
         let numbers = structures.flatMap(\.numbers)
         let timer = StageTimer(context: profiling ? k.context : nil)
-        defer { lastStageTimes = timer.seconds }
+        k.context.kernelTimes = profiling ? CLKernelTimes() : nil
+        defer {
+            lastStageTimes = timer.seconds
+            lastKernelTimes = k.context.kernelTimes?.totals ?? []
+            k.context.kernelTimes = nil
+        }
         try timer.start()
         let g = try DeviceGeometry<T>(structures, cutoff: config.cutoff, k)
         try timer.mark("neighbour list + pair features")

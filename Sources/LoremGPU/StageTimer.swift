@@ -33,6 +33,8 @@ public final class StageTimer: @unchecked Sendable {
 public protocol StageProfiling: AnyObject {
     var profiling: Bool { get set }
     var lastStageTimes: [(stage: String, seconds: Double)] { get }
+    /// Device time per kernel of the last profiled evaluation, the largest first.
+    var lastKernelTimes: [(kernel: String, seconds: Double, calls: Int)] { get }
 }
 
 /// An engine whose device buffers are counted, so benchmarks can report peak device memory.

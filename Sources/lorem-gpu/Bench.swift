@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
 
             Models: --model takes a lorem-train checkpoint folder, 'default' (the built-in model, models/default) or 'random' (lorem-jax's default hyper-parameters: cutoff 5, max_degree 6, 128 features, … with random weights); repeat it to benchmark several. Without --model: default, then random.
 
-            Each system is evaluated once to warm up (program builds, buffers), then --repeats times; the table gives the median, min and max wall time per energy+forces evaluation, the CPU time per evaluation (user + system, all threads; less sensitive than wall time to other work on the machine), atoms per second, µs per atom, the peak resident memory of the process so far (getrusage; with a CPU OpenCL device such as PoCL the device buffers are host memory and included) and, for the OpenCL engine, the peak device memory held during the timed evaluations (live buffers plus freed ones kept for reuse by the next evaluation). One extra, profiled evaluation per system gives the per-stage breakdown (OpenCL engine). --json writes all numbers and, for --structures, the energy (with the checkpoint's elemental baseline, as predict reports it) and forces of the last evaluation of every frame. --save-structures writes the chosen systems as extxyz and exits.
+            Each system is evaluated once to warm up (program builds, buffers), then --repeats times; the table gives the median, min and max wall time per energy+forces evaluation, the CPU time per evaluation (user + system, all threads; less sensitive than wall time to other work on the machine), atoms per second, µs per atom, the peak resident memory of the process so far (getrusage; with a CPU OpenCL device such as PoCL the device buffers are host memory and included) and, for the OpenCL engine, the peak device memory held during the timed evaluations (live buffers plus freed ones kept for reuse by the next evaluation). One extra, profiled evaluation per system gives the per-stage breakdown and the device time per kernel (OpenCL engine; each launch waits for its event there). --json writes all numbers and, for --structures, the energy (with the checkpoint's elemental baseline, as predict reports it) and forces of the last evaluation of every frame. --save-structures writes the chosen systems as extxyz and exits.
             """)
 
     @Option(name: .long, help: "Checkpoint folder, 'default' (built-in model) or 'random' (lorem-jax default hyper-parameters, random weights); repeatable (default: default and random).")
@@ -92,6 +92,12 @@ struct Bench: ParsableCommand {
                 for (stage, ms) in largest.stages {
                     print("  " + stage.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%9.1f ms", ms))
                 }
+                let total = largest.kernels.reduce(0) { $0 + $1.ms }
+                print(String(format: "kernels of the same evaluation, by device time (%.1f ms in all; clFFT's own kernels not included):", total))
+                for (kernel, ms, calls) in largest.kernels.prefix(15) {
+                    print("  " + kernel.padding(toLength: 34, withPad: " ", startingAt: 0)
+                        + String(format: "%9.1f ms %5.1f%% %5d launches", ms, 100 * ms / max(total, 1e-9), calls))
+                }
             }
         }
         if let json {
@@ -126,19 +132,21 @@ struct Bench: ParsableCommand {
         let peakDevice = ledger.map { Double($0.peakReservedBytes) / (1024 * 1024) }
         let peakLive = ledger.map { Double($0.peakBytes) / (1024 * 1024) }
         var stages: [(String, Double)] = []
+        var kernels: [(String, Double, Int)] = []
         if !noStages, let profiled = engine as? StageProfiling {
             progress(system, "profiled evaluation")
             profiled.profiling = true
             defer { profiled.profiling = false }
             _ = try Self.evaluate(engine, system)
             stages = profiled.lastStageTimes.map { ($0.stage, $0.seconds * 1000) }
+            kernels = profiled.lastKernelTimes.map { ($0.kernel, $0.seconds * 1000, $0.calls) }
         }
         progress(system, "neighbour list and k-vectors for the table")
         let (pairs, kVectors, meshPoints) = try counts(system, config: model.config)
         var row = BenchRow(system: system.name, kind: system.kind, structures: system.structures.count, atoms: system.atoms,
                            periodic: system.periodic, pairs: pairs, kVectors: kVectors, meshPoints: meshPoints, times: times,
                            cpuMilliseconds: cpuMilliseconds, peakRSSMiB: Self.peakRSSMiB(), peakDeviceMiB: peakDevice, peakLiveDeviceMiB: peakLive,
-                           stages: stages)
+                           stages: stages, kernels: kernels)
         if system.kind == "file" {
             row.energies = zip(results, baseline).map { $0.energy + $1 }
             row.modelEnergies = results.map(\.energy)
@@ -331,6 +339,8 @@ struct BenchRow {
     let peakLiveDeviceMiB: Double?
     /// Stage → ms of the profiled evaluation.
     let stages: [(String, Double)]
+    /// Device time per kernel in the profiled evaluation: (kernel, ms, launches).
+    let kernels: [(kernel: String, ms: Double, calls: Int)]
     var energies: [Double]? = nil
     var modelEnergies: [Double]? = nil
     var forces: [[[Double]]]? = nil
@@ -365,6 +375,7 @@ struct BenchRow {
         if let peakDeviceMiB { d["peak_device_mib"] = peakDeviceMiB }
         if let peakLiveDeviceMiB { d["peak_live_device_mib"] = peakLiveDeviceMiB }
         if !stages.isEmpty { d["stages"] = stages.map { ["stage": $0.0, "ms": $0.1] as [String: Any] } }
+        if !kernels.isEmpty { d["kernels"] = kernels.map { ["kernel": $0.kernel, "ms": $0.ms, "launches": $0.calls] as [String: Any] } }
         if let energies { d["energies"] = energies }
         if let modelEnergies { d["model_energies"] = modelEnergies }
         if let forces { d["forces"] = forces }

@@ -48,3 +48,24 @@ final class ProgramTests: XCTestCase {
         }
     }
 }
+
+/// Per-kernel device times, collected only while a context has a `CLKernelTimes`.
+final class KernelTimesTests: XCTestCase {
+    func testLaunchesAreTimedOnlyWhileCollecting() throws {
+        let context = try CLContext(device: TestDevice.context().device)
+        let pairs = try PairKernels<Float>(context: context)
+        let a = try CLBuffer<Float>(context, [1, 2, 3]), b = try CLBuffer<Float>(context, [4, 5, 6])
+        try pairs.add(a, b, count: 3, into: a)
+        let times = CLKernelTimes()
+        context.kernelTimes = times
+        try pairs.add(a, b, count: 3, into: a)
+        try pairs.add(a, b, count: 3, into: a)
+        context.kernelTimes = nil
+        try pairs.add(a, b, count: 3, into: a)
+        XCTAssertEqual(try a.download(), [17, 22, 27])
+        let totals = times.totals
+        XCTAssertEqual(totals.map(\.kernel), ["add"])
+        XCTAssertEqual(totals.first?.calls, 2, "the two launches while collecting")
+        XCTAssertGreaterThanOrEqual(totals.first?.seconds ?? -1, 0)
+    }
+}

@@ -78,6 +78,13 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertGreaterThan((results.first?["peak_rss_mib"] as? Double) ?? 0, 1)
         XCTAssertGreaterThan((results.first?["cpu_ms_per_eval"] as? Double) ?? 0, 0)
         XCTAssertNotNil(results.first?["stages"], "the OpenCL engine reports a stage breakdown")
+        // ... and the device time of every kernel it launched in that evaluation.
+        let kernels = try XCTUnwrap(results.first?["kernels"] as? [[String: Any]])
+        let names = kernels.compactMap { $0["kernel"] as? String }
+        for kernel in ["dense_forward", "pair_features", "ewald_potentials"] { XCTAssertTrue(names.contains(kernel), "\(names)") }
+        let times = kernels.compactMap { $0["ms"] as? Double }
+        XCTAssertEqual(times, times.sorted(by: >), "largest first")
+        XCTAssertTrue(kernels.allSatisfy { ($0["launches"] as? Int ?? 0) >= 1 })
         // 8 atoms of mp1_L2 hold at least their positions, pair list and features on the device.
         XCTAssertGreaterThan((results.first?["peak_device_mib"] as? Double) ?? 0, 0, "the OpenCL engine reports device memory")
         XCTAssertNotNil((doc["machine"] as? [String: Any])?["cores"])
