@@ -3,7 +3,7 @@
 // as flax stores it, so y = x·W + b with x [M, K] and y [M, N].
 //
 // Two shapes of the matrix products, chosen by the host from the device type:
-//   default      one work-item per (row, 16 outputs) with vload16 of W's rows: what a CPU
+//   default      one work-item per (4 rows, 16 outputs) with vload16 of W's rows: what a CPU
 //                OpenCL (PoCL) turns into wide SIMD loops (~15x the tiled form there);
 //   DENSE_TILED  16x16 local-memory tiles, one output per work-item: the GPU SGEMM shape.
 // Both accumulate over K in increasing order, so the forward matches the reference's order
@@ -13,44 +13,95 @@
 
 #ifndef DENSE_TILED
 
-// y[i, c·16 .. c·16+15] = b + Σ_k x[i,k]·W[k, ...];  global = (ceil(N/16), M).
+// Rows per work-item of the default shape: DENSE_ROWS rows share every 16-wide load of W and
+// give the CPU that many independent accumulator chains (one chain waits on FMA latency). Each
+// output still sums over k (forward) or n (backward) in the same order as with one row.
+#define DENSE_ROWS 4
+
+// y[i, c·16 .. c·16+15] = b + Σ_k x[i,k]·W[k, ...] for rows i = r·4 … r·4+3;
+// global = (ceil(N/16), ceil(M/4)).
 __kernel void dense_forward(__global const real *x, __global const real *w,
                             __global const real *b, const int hasBias,
                             __global real *y, const int M, const int K, const int N) {
-    const int c = get_global_id(0), i = get_global_id(1);
-    if (i >= M) return;
-    const int n0 = c * 16;
-    __global const real *xr = x + (size_t)i * K;
-    __global real *yr = y + (size_t)i * N;
-    if (n0 + 16 <= N) {
-        real16 acc = hasBias ? vload16(0, b + n0) : (real16)(0);
-        for (int k = 0; k < K; k++) acc += xr[k] * vload16(0, w + (size_t)k * N + n0);
-        vstore16(acc, 0, yr + n0);
-    } else {
-        for (int n = n0; n < N; n++) {
-            real acc = hasBias ? b[n] : 0;
-            for (int k = 0; k < K; k++) acc += xr[k] * w[(size_t)k * N + n];
-            yr[n] = acc;
+    const int c = get_global_id(0), i0 = get_global_id(1) * DENSE_ROWS;
+    if (i0 >= M) return;
+    const int n0 = c * 16, rows = min(DENSE_ROWS, M - i0);
+    __global const real *x0 = x + (size_t)i0 * K;
+    if (n0 + 16 <= N && rows == DENSE_ROWS) {
+        const real16 init = hasBias ? vload16(0, b + n0) : (real16)(0);
+        real16 a0 = init, a1 = init, a2 = init, a3 = init;
+        for (int k = 0; k < K; k++) {
+            const real16 wk = vload16(0, w + (size_t)k * N + n0);
+            a0 += x0[k] * wk;
+            a1 += x0[K + k] * wk;
+            a2 += x0[2 * K + k] * wk;
+            a3 += x0[3 * K + k] * wk;
+        }
+        __global real *y0 = y + (size_t)i0 * N + n0;
+        vstore16(a0, 0, y0);
+        vstore16(a1, 0, y0 + N);
+        vstore16(a2, 0, y0 + 2 * N);
+        vstore16(a3, 0, y0 + 3 * N);
+        return;
+    }
+    for (int r = 0; r < rows; r++) {
+        __global const real *xr = x0 + (size_t)r * K;
+        __global real *yr = y + (size_t)(i0 + r) * N;
+        if (n0 + 16 <= N) {
+            real16 acc = hasBias ? vload16(0, b + n0) : (real16)(0);
+            for (int k = 0; k < K; k++) acc += xr[k] * vload16(0, w + (size_t)k * N + n0);
+            vstore16(acc, 0, yr + n0);
+        } else {
+            for (int n = n0; n < N; n++) {
+                real acc = hasBias ? b[n] : 0;
+                for (int k = 0; k < K; k++) acc += xr[k] * w[(size_t)k * N + n];
+                yr[n] = acc;
+            }
         }
     }
 }
 
-// x̄[i,k] = Σ_n ȳ[i,n]·W[k,n]: both rows are contiguous, so 16-wide loads of each;
-// global = (K, M).
-__kernel void dense_backward(__global const real *yBar, __global const real *w,
-                             __global real *xBar, const int M, const int K, const int N) {
-    const int k = get_global_id(0), i = get_global_id(1);
-    if (i >= M || k >= K) return;
-    __global const real *gr = yBar + (size_t)i * N;
-    __global const real *wr = w + (size_t)k * N;
-    real16 acc16 = (real16)(0);
-    int n = 0;
-    for (; n + 16 <= N; n += 16) acc16 += vload16(0, gr + n) * vload16(0, wr + n);
+// Σ_n g[n]·w[n] from its 16 lane sums over the full blocks (n < n16), lanes added in a fixed
+// order, then the tail.
+inline real dense_dot_finish(const real16 acc16, __global const real *g, __global const real *w, const int n16,
+                             const int N) {
     real acc = acc16.s0 + acc16.s1 + acc16.s2 + acc16.s3 + acc16.s4 + acc16.s5 + acc16.s6 +
                acc16.s7 + acc16.s8 + acc16.s9 + acc16.sa + acc16.sb + acc16.sc + acc16.sd +
                acc16.se + acc16.sf;
-    for (; n < N; n++) acc += gr[n] * wr[n];
-    xBar[(size_t)i * K + k] = acc;
+    for (int n = n16; n < N; n++) acc += g[n] * w[n];
+    return acc;
+}
+
+// x̄[i,k] = Σ_n ȳ[i,n]·W[k,n] for rows i = r·4 … r·4+3: both rows are contiguous, so 16-wide
+// loads of each, W's shared by the rows; global = (K, ceil(M/4)).
+__kernel void dense_backward(__global const real *yBar, __global const real *w,
+                             __global real *xBar, const int M, const int K, const int N) {
+    const int k = get_global_id(0), i0 = get_global_id(1) * DENSE_ROWS;
+    if (i0 >= M || k >= K) return;
+    const int rows = min(DENSE_ROWS, M - i0), n16 = N / 16 * 16;
+    __global const real *g0 = yBar + (size_t)i0 * N;
+    __global const real *wr = w + (size_t)k * N;
+    if (rows == DENSE_ROWS) {
+        real16 s0 = (real16)(0), s1 = s0, s2 = s0, s3 = s0;
+        for (int n = 0; n < n16; n += 16) {
+            const real16 wv = vload16(0, wr + n);
+            s0 += vload16(0, g0 + n) * wv;
+            s1 += vload16(0, g0 + N + n) * wv;
+            s2 += vload16(0, g0 + 2 * N + n) * wv;
+            s3 += vload16(0, g0 + 3 * N + n) * wv;
+        }
+        xBar[(size_t)i0 * K + k] = dense_dot_finish(s0, g0, wr, n16, N);
+        xBar[(size_t)(i0 + 1) * K + k] = dense_dot_finish(s1, g0 + N, wr, n16, N);
+        xBar[(size_t)(i0 + 2) * K + k] = dense_dot_finish(s2, g0 + 2 * N, wr, n16, N);
+        xBar[(size_t)(i0 + 3) * K + k] = dense_dot_finish(s3, g0 + 3 * N, wr, n16, N);
+        return;
+    }
+    for (int r = 0; r < rows; r++) {
+        __global const real *gr = g0 + (size_t)r * N;
+        real16 acc16 = (real16)(0);
+        for (int n = 0; n < n16; n += 16) acc16 += vload16(0, gr + n) * vload16(0, wr + n);
+        xBar[(size_t)(i0 + r) * K + k] = dense_dot_finish(acc16, gr, wr, n16, N);
+    }
 }
 
 #else
