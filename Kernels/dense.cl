@@ -65,9 +65,7 @@ __kernel void dense_forward(__global const real *x, __global const real *w,
 // order, then the tail.
 inline real dense_dot_finish(const real16 acc16, __global const real *g, __global const real *w, const int n16,
                              const int N) {
-    real acc = acc16.s0 + acc16.s1 + acc16.s2 + acc16.s3 + acc16.s4 + acc16.s5 + acc16.s6 +
-               acc16.s7 + acc16.s8 + acc16.s9 + acc16.sa + acc16.sb + acc16.sc + acc16.sd +
-               acc16.se + acc16.sf;
+    real acc = lane_sum16(acc16);
     for (int n = n16; n < N; n++) acc += g[n] * w[n];
     return acc;
 }

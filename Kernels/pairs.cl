@@ -87,8 +87,7 @@ __kernel void contract_radial_backward_radial(__global const real *eBar, __globa
     } else {
         for (; f + 16 <= d; f += 16) acc16 += vload16(0, er + f) * vload16(0, cr + f);
     }
-    real acc = acc16.s0 + acc16.s1 + acc16.s2 + acc16.s3 + acc16.s4 + acc16.s5 + acc16.s6 + acc16.s7 +
-               acc16.s8 + acc16.s9 + acc16.sa + acc16.sb + acc16.sc + acc16.sd + acc16.se + acc16.sf;
+    real acc = lane_sum16(acc16);
     for (; f < d; f++) acc += (hasNode ? er[f] + nr[f] : er[f]) * cr[f];
     radialBar[(size_t)p * K + k] = acc;
 }
