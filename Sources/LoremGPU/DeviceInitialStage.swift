@@ -8,6 +8,8 @@ struct DeviceInitialStage<T: CLReal> {
     let config: LoremConfig
     /// The species embedding, and RadialCoefficients_0 of the species pairs seen so far.
     let speciesPairs: DeviceSpeciesPairs<T>
+    /// The species-pair table this batch's rows index, and the rows.
+    private var table: CLBuffer<T>? = nil
     private var tableRows: CLBuffer<Int32>? = nil
     private var coefficients: CLBuffer<T>? = nil
     private var scalarCache = DeviceUpdate<T>.Cache(), sphericalCache = DeviceUpdate<T>.Cache()
@@ -27,11 +29,11 @@ struct DeviceInitialStage<T: CLReal> {
         let (N, P, d, s, L, K) = (g.atoms, g.pairCount, config.numFeatures, config.numSphericalFeatures,
                                   config.maxDegree, config.numRadial)
         // RadialCoefficients_0 depends only on the species pair: one table row per ordered pair.
-        let tableRows = try speciesPairs.rows(numbers: numbers, centers: g.hostCenters, others: g.hostOthers,
-                                              context: k.context)
-        self.tableRows = tableRows
-        let e = try k.pairs.contractRadial(speciesPairs.table!, coefRows: tableRows, radial: g.features.radial, pairs: P,
-                                           basis: K, features: d)
+        let (table, tableRows) = try speciesPairs.rows(numbers: numbers, centers: g.hostCenters, others: g.hostOthers,
+                                                       context: k.context)
+        (self.table, self.tableRows) = (table, tableRows)
+        let e = try k.pairs.contractRadial(table, coefRows: tableRows, radial: g.features.radial, pairs: P, basis: K,
+                                           features: d)
         let h0: CLBuffer<T>
         if let nodeInit = w.nodeInit {
             h0 = try k.dense.dense(CLBuffer(k.context, numbers.flatMap { speciesPairs.species($0) }), rows: N, nodeInit)
@@ -69,7 +71,7 @@ struct DeviceInitialStage<T: CLReal> {
         // ē = Σ-message cotangent of the center atom (read by row) + the coefficients' cotangent.
         let messageSumBar = try k.dense.denseBackward(messageBar, rows: N, w.scalarMessage)
         let eBar = try k.dense.denseBackward(coefBar, rows: P, w.coefficients)
-        try bar.addRadial(k.pairs.contractRadialBackwardRadial(eBar, plus: (messageSumBar, g.centers), speciesPairs.table!,
+        try bar.addRadial(k.pairs.contractRadialBackwardRadial(eBar, plus: (messageSumBar, g.centers), table!,
                                                                coefRows: tableRows, pairs: P, basis: K, features: d), k)
     }
 }

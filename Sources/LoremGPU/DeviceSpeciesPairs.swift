@@ -75,12 +75,15 @@ final class DeviceSpeciesPairs<T: CLReal> {
         for (k, z) in union.enumerated() { slot[z] = k }
     }
 
-    /// The table row of each pair of the batch, from the element numbers of its center and
-    /// neighbour (batch atom indices); covers the batch's elements first.
-    func rows(numbers: [Int], centers: [Int], others: [Int], context: CLContext) throws -> CLBuffer<Int32> {
+    /// The table covering the batch's elements (extended first if needed) and the row of each
+    /// pair in it, from the element numbers of its center and neighbour (batch atom indices).
+    /// The two belong together: a later batch may replace the table.
+    func rows(numbers: [Int], centers: [Int], others: [Int], context: CLContext) throws
+        -> (table: CLBuffer<T>, rows: CLBuffer<Int32>)
+    {
         try cover(numbers)
         let s = covered.count
         let rows = zip(centers, others).map { Int32(slot[numbers[$0]] * s + slot[numbers[$1]]) }
-        return try CLBuffer<Int32>(context, rows.isEmpty ? [0] : rows)
+        return (table!, try CLBuffer<Int32>(context, rows.isEmpty ? [0] : rows))
     }
 }

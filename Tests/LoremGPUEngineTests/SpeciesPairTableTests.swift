@@ -48,7 +48,9 @@ final class SpeciesPairTableTests: XCTestCase {
             }
         }
         // Each pair's row index: slot of its center's element times S plus its neighbour's.
-        let indices = try table.rows(numbers: [8, 1, 92], centers: [0, 0, 2, 1], others: [1, 2, 0, 0], context: context)
+        let (current, indices) = try table.rows(numbers: [8, 1, 92], centers: [0, 0, 2, 1], others: [1, 2, 0, 0],
+                                                context: context)
+        XCTAssertTrue(current === table.table, "the rows index the current table")
         let slot = { (z: Int) in Int32(covered.firstIndex(of: z)!) }
         XCTAssertEqual(try indices.download(), [slot(8) * 8 + slot(1), slot(8) * 8 + slot(92), slot(92) * 8 + slot(8),
                                                slot(1) * 8 + slot(8)])
