@@ -104,7 +104,8 @@ extension EquivariantKernels {
         let (kernel, lanes) = wide(tensorForward, tensorForward8, F)
         try kernel.launch(
             global: [F / lanes, t.slots3, rows], x.buffer, Int32(x.stride), Int32(x.offset), y.buffer, Int32(y.stride),
-            Int32(y.offset), index, Int32(yRows == nil ? 0 : 1), t.byOutput.coupled, t.byOutput.slots, t.byOutput.offsets, z, Int32(rows), Int32(t.slots1), Int32(t.slots2), Int32(t.slots3), Int32(F))
+            Int32(y.offset), index, Int32(yRows == nil ? 0 : 1), t.byOutput.coupled, t.byOutput.slots, t.byOutput.offsets,
+            z, Int32(rows), Int32(t.slots1), Int32(t.slots2), Int32(t.slots3), Int32(F))
     }
 
     func tensorBackward(_ zBar: CLBuffer<T>, _ x: SphericalView<T>, _ y: SphericalView<T>, rows: Int,

@@ -108,7 +108,6 @@ public final class EwaldKernels<T: CLReal> {
 
     // MARK: Shared passes
 
-
     /// [C, 3]: Q, M = Σ x z, M₂ = Σ x z² per channel (z along the slab normal; 0 for bulk).
     func chargeMoments(_ x: CLBuffer<T>, _ geometry: EwaldGeometry<T>) throws -> CLBuffer<T> {
         let out = try CLBuffer<T>(context, count: 3 * channels)
