@@ -32,10 +32,13 @@ let package = Package(
             plugins: ["EmbedKernelsPlugin"]),
         // The OpenCL engine: the stages of the model scheduled on LoremCL's kernel families.
         .target(name: "LoremGPU", dependencies: ["LoremCL", "LoremModel", "LoremReference", "LoremIO"]),
+        // The i-PI socket protocol (client side) and the model as an i-PI force field: any engine
+        // behind a socket, for i-PI, ASE's socket calculator and the Python package in python/.
+        .target(name: "LoremDriver", dependencies: ["LoremIO", "LoremModel", "LoremReference"]),
         .executableTarget(
             name: "lorem-gpu",
             dependencies: [
-                "LoremIO", "LoremModel", "LoremReference", "LoremCL", "LoremGPU",
+                "LoremIO", "LoremModel", "LoremReference", "LoremCL", "LoremGPU", "LoremDriver",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "LoremIOTests", dependencies: ["LoremIO"], path: "Tests/LoremIOTests"),
@@ -49,6 +52,9 @@ let package = Package(
         .testTarget(
             name: "LoremGPUTests", dependencies: ["lorem-gpu", "LoremIO", "LoremCL", "LoremModel", "LoremReference"],
             path: "Tests/LoremGPUTests"),
+        .testTarget(
+            name: "LoremDriverTests", dependencies: ["LoremDriver", "lorem-gpu", "LoremIO", "LoremModel", "LoremReference"],
+            path: "Tests/LoremDriverTests"),
         .testTarget(
             name: "LoremGPUEngineTests", dependencies: ["LoremGPU", "LoremReference", "LoremModel", "LoremIO", "LoremCL"],
             path: "Tests/LoremGPUEngineTests"),

@@ -31,6 +31,19 @@ public struct TrainedModel: Sendable {
         directory = checkpoint.directory
     }
 
+    /// Why the model cannot evaluate a structure of these elements (the first element its
+    /// baseline lacks), or nil when it can.
+    public func unknownElement(in numbers: [Int]) -> String? {
+        guard let z = Set(numbers).sorted().first(where: { baseline[$0] == nil }) else { return nil }
+        return "element \(Elements.symbol(for: z) ?? "Z=\(z)") is not in the model's baseline (the model knows \(knownElements))"
+    }
+
+    /// Σ_i baseline(Z_i): the elemental energies added to the model's energy, as lorem-jax's
+    /// calculator reports it. Every element must be known (`unknownElement(in:)` is nil).
+    public func baselineEnergy(_ numbers: [Int]) -> Double {
+        numbers.reduce(0.0) { $0 + baseline[$1]! }
+    }
+
     /// Element symbols the baseline covers, for error messages.
     public var knownElements: String {
         baseline.keys.sorted().map { Elements.symbol(for: $0) ?? "Z=\($0)" }.joined(separator: ", ")

@@ -6,6 +6,6 @@ struct LoremGPU: ParsableCommand {
         commandName: "lorem-gpu",
         abstract: "Run LOREM machine-learning interatomic potentials trained with lorem-train.",
         version: "0.1.0",
-        subcommands: [Predict.self, Verify.self, Bench.self, Devices.self],
+        subcommands: [Predict.self, Verify.self, Bench.self, Devices.self, Driver.self],
         defaultSubcommand: nil)
 }

@@ -14,9 +14,8 @@ struct Predictor {
     /// frames are redone one by one so the error names the frame that caused it.
     func predict(_ frames: [Structure], firstIndex: Int, file: String) throws -> [Structure] {
         for (k, s) in frames.enumerated() {
-            for z in Set(s.numbers).sorted() where model.baseline[z] == nil {
-                throw PredictError(file: file, frame: firstIndex + k, reason:
-                    "element \(Elements.symbol(for: z) ?? "Z=\(z)") is not in the model's baseline (the model knows \(model.knownElements))")
+            if let reason = model.unknownElement(in: s.numbers) {
+                throw PredictError(file: file, frame: firstIndex + k, reason: reason)
             }
         }
         let results: [EngineResult]
@@ -34,7 +33,7 @@ struct Predictor {
 
     /// The input frame with the results written where ASE reads them.
     private func output(for s: Structure, _ result: EngineResult) -> Structure {
-        let offset = s.numbers.reduce(0.0) { $0 + model.baseline[$1]! }
+        let offset = model.baselineEnergy(s.numbers)
         var out = s
         // Reference values in the input are kept under ref_* so ASE does not mistake them for ours.
         for key in ["energy", "stress"] {
