@@ -65,18 +65,29 @@ public final class IPIClient {
     }
 
     /// Counts and times of a run, for the closing line and the per-step overhead measurement.
+    /// The first evaluation is kept apart: it builds the device programs (seconds on PoCL).
     public struct Statistics: Sendable {
         /// POSDATA messages answered (one per step, whatever the batch).
         public var exchanges = 0
         /// Structures evaluated (exchanges × batch size).
         public var structures = 0
-        /// Seconds spent evaluating, and from the first POSDATA to the last FORCEREADY.
+        /// Seconds of the first evaluation, and of all later ones together.
+        public var firstComputeSeconds = 0.0
         public var computeSeconds = 0.0
-        public var activeSeconds = 0.0
-        /// Seconds the driver spent outside evaluations per exchange: reading, writing, waiting
-        /// for i-PI. The driver's own share of that is the socket work alone.
-        public var overheadPerExchange: Double {
-            exchanges > 0 ? (activeSeconds - computeSeconds) / Double(exchanges) : 0
+        /// Seconds the driver spent on the wire after the first exchange: reading POSDATA's
+        /// payload once its header arrived, assembling and writing FORCEREADY.
+        public var socketSeconds = 0.0
+        /// Seconds from the first FORCEREADY to the last: every later step, whole.
+        public var stepSeconds = 0.0
+
+        var laterExchanges: Int { max(exchanges - 1, 0) }
+        /// Mean seconds per evaluation after the first.
+        public var computePerExchange: Double { laterExchanges > 0 ? computeSeconds / Double(laterExchanges) : firstComputeSeconds }
+        /// Mean seconds of the driver's own socket work per step, after the first.
+        public var socketPerExchange: Double { laterExchanges > 0 ? socketSeconds / Double(laterExchanges) : 0 }
+        /// Mean seconds per step outside the driver (the server's own work and the wire).
+        public var serverPerExchange: Double {
+            laterExchanges > 0 ? (stepSeconds - computeSeconds - socketSeconds) / Double(laterExchanges) : 0
         }
     }
 
@@ -97,7 +108,8 @@ public final class IPIClient {
 
     private var initialized = false
     private var pending: [IPIResult]?
-    private var firstExchange: Date?
+    private var lastForceReady: Date?
+    private var exchangeSocketSeconds = 0.0
     private var lastLog = Date()
 
     public init(socket: IPISocket, forceField: IPIForceField) {
@@ -119,21 +131,28 @@ public final class IPIClient {
                 try receiveInit()
             case .posData:
                 if pending != nil { throw DriverError.protocolViolation("POSDATA while the previous result was not yet collected with GETFORCE") }
-                let structures = try receivePositions()
                 let t0 = Date()
-                firstExchange = firstExchange ?? t0
-                let results = try forceField.compute(structures)
-                statistics.computeSeconds += Date().timeIntervalSince(t0)
-                pending = results
+                let structures = try receivePositions()
+                let t1 = Date()
+                pending = try forceField.compute(structures)
+                let seconds = Date().timeIntervalSince(t1)
+                if statistics.exchanges == 0 { statistics.firstComputeSeconds = seconds } else { statistics.computeSeconds += seconds }
+                exchangeSocketSeconds = t1.timeIntervalSince(t0)
             case .getForce:
                 guard let results = pending else { throw DriverError.protocolViolation("GETFORCE before any POSDATA") }
+                let t0 = Date()
                 try socket.write(forceReady(results))
+                let now = Date()
                 pending = nil
+                if let last = lastForceReady {
+                    statistics.socketSeconds += exchangeSocketSeconds + now.timeIntervalSince(t0)
+                    statistics.stepSeconds += now.timeIntervalSince(last)
+                }
+                lastForceReady = now
                 statistics.exchanges += 1
                 statistics.structures += results.count
-                if let first = firstExchange { statistics.activeSeconds = Date().timeIntervalSince(first) }
-                if let log, Date().timeIntervalSince(lastLog) >= logInterval {
-                    lastLog = Date()
+                if let log, now.timeIntervalSince(lastLog) >= logInterval {
+                    lastLog = now
                     log(progressLine())
                 }
             case .exit:
@@ -144,13 +163,18 @@ public final class IPIClient {
         }
     }
 
+    /// Steps so far and where a step's time goes: the evaluation, the driver's socket work, and
+    /// the server (i-PI's integration and output, and the wire).
     public func progressLine() -> String {
         let s = statistics
         guard s.exchanges > 0 else { return "no structures evaluated" }
-        let perStep = 1000 * s.computeSeconds / Double(s.exchanges)
-        return "\(s.exchanges) step(s), \(s.structures) structure(s); \(String(format: "%.2f", perStep)) ms per evaluation"
-            + (batchSize > 1 ? " of \(batchSize)" : "")
-            + ", \(String(format: "%.3f", 1000 * s.overheadPerExchange)) ms per step outside it (socket and server)"
+        func ms(_ seconds: Double) -> String { String(format: seconds < 0.01 ? "%.3f ms" : "%.1f ms", 1000 * seconds) }
+        var line = "\(s.exchanges) step(s), \(s.structures) structure(s); first evaluation \(String(format: "%.2f", s.firstComputeSeconds)) s"
+        if s.exchanges > 1 {
+            line += ", then per step: evaluation \(ms(s.computePerExchange))" + (batchSize > 1 ? " (batch of \(batchSize))" : "")
+                + ", driver socket work \(ms(s.socketPerExchange)), server \(ms(s.serverPerExchange))"
+        }
+        return line
     }
 
     private func receiveInit() throws {
