@@ -19,7 +19,7 @@ public final class LoremForceField: IPIForceField {
 
     public init(model: TrainedModel, engine: any LoremEngine, template: Structure) throws {
         guard template.count > 0 else { throw DriverError.badStructure("the template has no atoms") }
-        if let reason = model.unknownElement(in: template.numbers) { throw DriverError.badStructure("template: \(reason)") }
+        if let reason = model.unknownElement(in: template.numbers) { throw DriverError.badStructure("the template's \(reason)") }
         self.model = model
         self.engine = engine
         self.template = Structure(numbers: template.numbers, positions: template.positions, cell: template.cell, pbc: template.pbc)

@@ -51,13 +51,10 @@ struct Driver: ParsableCommand {
     func run() throws {
         let target = try socketAddress
         let frames = try ExtXYZ.read(path: template)
-        guard let first = frames.first else { throw ValidationError("--template \(template) holds no structure") }
+        guard let first = frames.first else { throw DriverError.badStructure("template \(template) holds no structure") }
         let trained = try DefaultModel.resolve(model)
         let (engine, engineDescription) = try engineOptions.makeEngine(trained)
-        let forceField: LoremForceField
-        do { forceField = try LoremForceField(model: trained, engine: engine, template: first) } catch {
-            throw ValidationError("\(template): \(error)")
-        }
+        let forceField = try LoremForceField(model: trained, engine: engine, template: first)
         say("engine: \(engineDescription); template \(template): \(first.count) atoms, "
             + (first.periodicDimensions == 0 ? "molecule" : "\(first.periodicDimensions)D-periodic")
             + (trained.config.longRange ? ", long range \(engineOptions.method.summary(for: first))" : ""))
