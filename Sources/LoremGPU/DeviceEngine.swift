@@ -32,6 +32,10 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
         if T.requiresFP64 && !device.supportsFP64 {
             throw CLError.unsupported("\(device.name) has no cl_khr_fp64: float64 mode is not available on it")
         }
+        if config.bornEffectiveCharges {
+            throw CLError.unsupported("LoremBEC's Born effective charges are not computed by the OpenCL engine yet: "
+                + "use --device reference for this model")
+        }
         self.config = config
         self.device = device
         kernels = try DeviceKernels(context: context, cutoff: config.cutoff, radialCount: config.numRadial,

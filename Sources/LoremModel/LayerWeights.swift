@@ -66,3 +66,18 @@ public struct MessagePassWeights: Sendable {
     public let filter: EquivariantDenseWeights
     public let tensor: TensorWeights
 }
+
+/// LoremBEC's `PerParticleTensorPredictor(features=d)` (LOREM_MATH.md §12.2): three e3x Dense
+/// layers with bias (on degree 0 only) and gated silu between them, then a TensorDense to one
+/// even-parity 0 ⊕ 1 ⊕ 2 output whose nine slots map to a 3×3 tensor.
+public struct TensorPredictorWeights: Sendable {
+    /// Dense_0 (s → d), Dense_1 and Dense_2 (d → d); `perDegree[0].bias` is the 0+ bias.
+    public let dense: [EquivariantDenseWeights]
+    /// TensorDense_0/dense: d → 2 per degree, 0+ bias; feature 0 is p, feature 1 is q.
+    public let halves: EquivariantDenseWeights
+    /// TensorDense_0/tensor/kernel[0, l1, 0, l2, 0, l3, 0] at [(l1·(L'+1) + l2)·3 + l3]: the
+    /// even-parity output slot (the odd one is computed by e3x and dropped).
+    public let kernel: [Double]
+    public let coupling: BornChargeCoupling
+    public var maxDegree: Int { halves.maxDegree }
+}

@@ -13,11 +13,26 @@ public struct LoremConfig: Sendable, Equatable {
     public var numMessagePassing: Int = 0
     public var equivariantMessagePassing: Bool = true
     public var initializeNodeFeatures: Bool = true
+    /// `lorem.models.bec.LoremBEC`: the same energy model plus per-atom Born effective charges
+    /// (LOREM_MATH.md §12).
+    public var bornEffectiveCharges: Bool = false
 
     public init() {}
 
+    /// LoremBEC's defaults: the energy model's, except that equivariant message passing and node
+    /// initialisation are off (§12.1).
+    public static func bornEffectiveChargeDefaults() -> LoremConfig {
+        var c = LoremConfig()
+        c.bornEffectiveCharges = true
+        c.equivariantMessagePassing = false
+        c.initializeNodeFeatures = false
+        return c
+    }
+
     /// The class name model.yaml must carry.
     public static let modelClass = "lorem.models.mlip.Lorem"
+    /// The class name of Born-effective-charge models.
+    public static let bornEffectiveChargeClass = "lorem.models.bec.LoremBEC"
 
     /// (L+1)² slots of the short-range spherical features.
     public var sphericalCount: Int { SphericalLayout.count(maxDegree: maxDegree) }
@@ -39,6 +54,9 @@ public struct LoremConfig: Sendable, Equatable {
         for (name, v) in [("num_features", numFeatures), ("num_radial", numRadial), ("num_species", numSpecies),
                           ("num_spherical_features", numSphericalFeatures)] where v < 1 {
             throw bad(name, "must be ≥ 1, got \(v)")
+        }
+        if bornEffectiveCharges && maxDegree < 1 {
+            throw bad("max_degree", "must be ≥ 1 for LoremBEC (its tensor heads need l = 1 features; lorem-jax raises too)")
         }
         guard numMessagePassing >= 0 else { throw bad("num_message_passing", "must be ≥ 0, got \(numMessagePassing)") }
         guard cutoffFunction == "cosine_cutoff" else {

@@ -49,6 +49,10 @@ public struct LoremWeights: Sendable {
     public let initial: InitialStageWeights
     public let interactions: [InteractionWeights]
     public let longRange: LongRangeWeights?
+    /// LoremBEC's tensor heads (LOREM_MATH.md §12.1), in creation order: after the initial
+    /// layers, after each message-passing iteration, and (with `lr`) after the long range; empty
+    /// for `Lorem`.
+    public let tensorPredictors: [TensorPredictorWeights]
 
     /// Weights from a decoded checkpoint (`file` names it in errors).
     public init(config: LoremConfig, parameters: [String: ParamArray], file: String) throws {
@@ -127,8 +131,22 @@ public struct LoremWeights: Sendable {
                 update: try p.update(names.next("Update"), inputs: 1 + (L + 1) * s, features: d),
                 energy: try p.mlp(names.next("MLP"), inputs: d, features: [d, d, 1]))
         }
+        // The predictors have their own flax counter (PerParticleTensorPredictor_k): reading them
+        // after the rest gives the same names as creating them in between.
+        var predictors: [TensorPredictorWeights] = []
+        if c.bornEffectiveCharges {
+            var heads = FlaxNamer()
+            for _ in 0...c.numMessagePassing {
+                predictors.append(try p.tensorPredictor(heads.next("PerParticleTensorPredictor"), maxDegree: L, inputs: s, features: d))
+            }
+            if c.longRange {
+                predictors.append(try p.tensorPredictor(heads.next("PerParticleTensorPredictor"),
+                                                        maxDegree: max(L, c.maxDegreeLR), inputs: s, features: d))
+            }
+        }
         self.initial = initial
         self.interactions = interactions
         self.longRange = longRange
+        self.tensorPredictors = predictors
     }
 }

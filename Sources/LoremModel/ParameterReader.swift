@@ -61,11 +61,29 @@ struct ParameterReader {
             norm1: try layerNorm(path + "/LayerNorm_1", features: d))
     }
 
-    /// e3x Dense: submodules "0+", "1-", "2+", … (parity-labelled degrees), no bias.
-    func equivariantDense(_ path: String, maxDegree: Int, inputs: Int, outputs: Int) throws -> EquivariantDenseWeights {
+    /// e3x Dense: submodules "0+", "1-", "2+", … (parity-labelled degrees); with `bias`, e3x's
+    /// default, only "0+" has one (a bias on l > 0 would break equivariance).
+    func equivariantDense(_ path: String, maxDegree: Int, inputs: Int, outputs: Int, bias: Bool = false) throws
+        -> EquivariantDenseWeights
+    {
         EquivariantDenseWeights(perDegree: try (0...maxDegree).map { l in
-            try dense("\(path)/\(l)\(l % 2 == 0 ? "+" : "-")", inputs: inputs, outputs: outputs, bias: false)
+            try dense("\(path)/\(l)\(l % 2 == 0 ? "+" : "-")", inputs: inputs, outputs: outputs, bias: bias && l == 0)
         })
+    }
+
+    /// LoremBEC's `PerParticleTensorPredictor(features=d)` on a degree-L input with s features
+    /// (LOREM_MATH.md §12.3). Its TensorDense includes pseudotensors: the tensor kernel has an
+    /// output parity axis of 2, of which the even slot is kept.
+    func tensorPredictor(_ path: String, maxDegree L: Int, inputs s: Int, features d: Int) throws -> TensorPredictorWeights {
+        let kernel = try array(path + "/TensorDense_0/tensor/kernel", shape: [1, L + 1, 1, L + 1, 2, 3, 1])
+        var even = [Double](repeating: 0, count: (L + 1) * (L + 1) * 3)
+        for l1 in 0...L { for l2 in 0...L { for l3 in 0..<3 { even[(l1 * (L + 1) + l2) * 3 + l3] = kernel[((l1 * (L + 1) + l2) * 2) * 3 + l3] } } }
+        return TensorPredictorWeights(
+            dense: [try equivariantDense(path + "/Dense_0", maxDegree: L, inputs: s, outputs: d, bias: true),
+                    try equivariantDense(path + "/Dense_1", maxDegree: L, inputs: d, outputs: d, bias: true),
+                    try equivariantDense(path + "/Dense_2", maxDegree: L, inputs: d, outputs: d, bias: true)],
+            halves: try equivariantDense(path + "/TensorDense_0/dense", maxDegree: L, inputs: d, outputs: 2, bias: true),
+            kernel: even, coupling: BornChargeCoupling(maxDegree: L))
     }
 
     /// e3x Tensor: kernel of shape (1, L1+1, 1, L2+1, 1, L3+1, F).

@@ -54,15 +54,13 @@ extension LoremConfig {
     /// Reads model.yaml's hyper-parameters; absent keys keep lorem-jax's defaults, unknown keys and
     /// mistyped values are errors naming the file and key.
     public init(modelClass: String, hyperParameters hp: [String: ConfigValue], file: String) throws {
-        let shortName = modelClass.split(separator: ".").last.map(String.init) ?? modelClass
-        guard modelClass == LoremConfig.modelClass || modelClass == "Lorem" else {
-            if shortName == "LoremBEC" {
-                throw ModelError.unsupported("model class '\(modelClass)' in \(file) (Born-effective-charge models)")
-            }
+        switch modelClass {
+        case LoremConfig.modelClass, "lorem.Lorem", "Lorem": self.init()
+        case LoremConfig.bornEffectiveChargeClass, "lorem.LoremBEC": self = LoremConfig.bornEffectiveChargeDefaults()
+        default:
             throw ModelError.badHyperParameter(file: file, name: "model class",
-                                               reason: "'\(modelClass)' is not \(LoremConfig.modelClass)")
+                                               reason: "'\(modelClass)' is neither \(LoremConfig.modelClass) nor \(LoremConfig.bornEffectiveChargeClass)")
         }
-        self.init()
         for (key, value) in hp {
             func bad(_ expected: String) -> ModelError {
                 .badHyperParameter(file: file, name: key, reason: "expected \(expected), found \(value)")

@@ -3,7 +3,8 @@ import LoremModel
 /// Forward and backward of e3x's equivariant layers on `SphericalArray`s: Dense (§3), Tensor
 /// (§4.2), TensorDense (§4.3) and LOREM's degree-norm features (§7.1).
 enum EquivariantOps {
-    /// e3x Dense without bias: y[a,g] = Σ_f x[a,f]·W^{(deg a)}[f,g].
+    /// e3x Dense: y[a,g] = Σ_f x[a,f]·W^{(deg a)}[f,g] (+ b[g] on slot 0 where the weights have
+    /// e3x's degree-0 bias: LoremBEC's tensor heads; the energy model's Dense layers have none).
     static func dense(_ x: SphericalArray, _ w: EquivariantDenseWeights) -> SphericalArray {
         precondition(x.features == w.inputs && x.maxDegree == w.maxDegree)
         var y = SphericalArray(rows: x.rows, maxDegree: x.maxDegree, features: w.outputs)
@@ -16,6 +17,10 @@ enum EquivariantOps {
                     let xv = x.data[xo + f]
                     for g in 0..<k.outputs { y.data[yo + g] += xv * k.kernel[f * k.outputs + g] }
                 }
+            }
+            if let b = w.perDegree[0].bias {
+                let yo = y.offset(i, 0)
+                for g in 0..<b.count { y.data[yo + g] += b[g] }
             }
         }
         return y

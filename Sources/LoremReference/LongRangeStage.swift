@@ -12,7 +12,8 @@ struct LongRangeStage {
     private(set) var potentials: [[Double]] = []   // V[channel][atom]
     private var phi = SphericalArray(rows: 0, maxDegree: 0, features: 1)
     private var nodes = SphericalArray(rows: 0, maxDegree: 0, features: 1)
-    private var mixed = SphericalArray(rows: 0, maxDegree: 0, features: 1)
+    /// U = Tensor(Φ, A), the input of the degree norms, and of LoremBEC's last tensor head.
+    private(set) var mixed = SphericalArray(rows: 0, maxDegree: 0, features: 1)
     private var updateCache = DenseOps.UpdateCache()
     private var energyCache = DenseOps.MLPCache()
 

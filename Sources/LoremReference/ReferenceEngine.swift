@@ -28,15 +28,32 @@ public struct EngineResult: Sendable {
     /// Long-range charges Q[channel][atom] and potentials V[channel][atom] (empty without `lr`).
     public var charges: [[Double]]
     public var potentials: [[Double]]
+    /// LoremBEC's Born effective charges (atomic polar tensors) in e, after the acoustic sum rule:
+    /// per atom the row-major 3×3 Z_i,ab (a: force/displacement, b: field), lorem-jax's `apt`.
+    /// Nil for `Lorem` models.
+    public var bornEffectiveCharges: [[Double]]?
 
     public init(energy: Double, perAtomEnergies: [Double], forces: [SIMD3<Double>]?, virial: [[Double]]?,
-                charges: [[Double]], potentials: [[Double]]) {
+                charges: [[Double]], potentials: [[Double]], bornEffectiveCharges: [[Double]]? = nil) {
         self.energy = energy
         self.perAtomEnergies = perAtomEnergies
         self.forces = forces
         self.virial = virial
         self.charges = charges
         self.potentials = potentials
+        self.bornEffectiveCharges = bornEffectiveCharges
+    }
+
+    /// The forces in a homogeneous electric field E (V/Å): F_i,a += Σ_b Z_i,ab·E_b, as lorem-jax's
+    /// `predict(..., electric_field=E)` (LOREM_MATH.md §12.4; the column index contracts with E).
+    /// Energy and virial are unchanged: LoremBEC adds no −μ·E term.
+    public func inField(_ field: SIMD3<Double>) -> EngineResult {
+        guard let z = bornEffectiveCharges, let f = forces else { return self }
+        var out = self
+        out.forces = f.indices.map { i in
+            f[i] + SIMD3((0..<3).map { a in (0..<3).reduce(0.0) { $0 + z[i][3 * a + $1] * field[$1] } })
+        }
+        return out
     }
 }
 
@@ -82,11 +99,15 @@ public struct ReferenceEngine: LoremEngine, Sendable {
 
         var initial = InitialStage(weights: weights.initial, config: config)
         var (h, A, energies) = initial.forward(numbers: s.numbers, pairs: pairs, geometry: geometry)
+        // LoremBEC's heads read A after the initial layers and after each iteration, and U of the
+        // long range (LOREM_MATH.md §12.1).
+        var tensorInputs = [A]
         var interactions = weights.interactions.map { InteractionStage(weights: $0, config: config) }
         for t in interactions.indices {
             let (h2, A2, e) = interactions[t].forward(h: h, A: A, pairs: pairs, geometry: geometry)
             (h, A) = (h2, A2)
             for i in energies.indices { energies[i] += e[i] }
+            tensorInputs.append(A)
         }
         var longRange = weights.longRange.map { LongRangeStage(weights: $0, config: config) }
         var ewald: EwaldSummation? = nil
@@ -96,10 +117,12 @@ public struct ReferenceEngine: LoremEngine, Sendable {
             let (h2, e) = longRange!.forward(h: h, A: A, ewald: ewald!)
             h = h2
             for i in energies.indices { energies[i] += e[i] }
+            tensorInputs.append(longRange!.mixed)
         }
         var result = EngineResult(
             energy: energies.reduce(0, +), perAtomEnergies: energies, forces: nil, virial: nil,
-            charges: longRange?.charges ?? [], potentials: longRange?.potentials ?? [])
+            charges: longRange?.charges ?? [], potentials: longRange?.potentials ?? [],
+            bornEffectiveCharges: bornEffectiveCharges(tensorInputs))
         guard wantForces else { return result }
 
         // Reverse pass: every energy head has Ē_i = 1; cotangents flow back stage by stage.
@@ -124,6 +147,18 @@ public struct ReferenceEngine: LoremEngine, Sendable {
         result.forces = positionsBar.map { -$0 }
         result.virial = virial
         return result
+    }
+
+    /// APT_i = Σ_k 𝒫_k(X_k)_i over the heads and their inputs, then the acoustic sum rule
+    /// (LOREM_MATH.md §12.1, §12.4); nil for a model without heads.
+    private func bornEffectiveCharges(_ inputs: [SphericalArray]) -> [[Double]]? {
+        guard !weights.tensorPredictors.isEmpty else { return nil }
+        precondition(inputs.count == weights.tensorPredictors.count)
+        var apt = [[Double]](repeating: [Double](repeating: 0, count: 9), count: inputs[0].rows)
+        for (x, w) in zip(inputs, weights.tensorPredictors) {
+            for (i, t) in TensorPredictor.forward(x, w).enumerated() { for c in 0..<9 { apt[i][c] += t[c] } }
+        }
+        return TensorPredictor.acousticSumRule(apt)
     }
 }
 

@@ -27,8 +27,20 @@ final class ModelLoadingTests: XCTestCase {
         XCTAssertEqual(c.chargeChannels, 10)
     }
 
-    func testBECIsNotSupportedYet() {
-        assertError(try parse([:], modelClass: "lorem.models.bec.LoremBEC"), contains: ["not supported yet", "LoremBEC", file])
+    /// LoremBEC (LOREM_MATH.md §12.1): the energy model's hyper-parameters with two defaults
+    /// turned off, and L ≥ 1 for its tensor heads.
+    func testBECDefaultsAndDegree() throws {
+        for name in ["lorem.models.bec.LoremBEC", "lorem.LoremBEC"] {
+            let c = try parse([:], modelClass: name)
+            XCTAssertTrue(c.bornEffectiveCharges)
+            XCTAssertFalse(c.equivariantMessagePassing)
+            XCTAssertFalse(c.initializeNodeFeatures)
+        }
+        XCTAssertTrue(try parse(["equivariant_message_passing": .bool(true)], modelClass: "lorem.LoremBEC").equivariantMessagePassing)
+        XCTAssertFalse(try parse([:]).bornEffectiveCharges)
+        assertError(try parse(["max_degree": .int(0), "max_degree_lr": .int(0)], modelClass: "lorem.LoremBEC"),
+                    contains: ["max_degree", "LoremBEC", file])
+        assertError(try parse([:], modelClass: "LoremBEC"), contains: ["LoremBEC", file])
     }
 
     func testUnknownClassAndKey() {

@@ -89,11 +89,4 @@ final class LoremJaxFixtureTests: XCTestCase {
 
     /// A model and structures that no other test (and no development run) used.
     func testHoldout() throws { for s in ["bulk_holdout", "molecule_holdout"] { try check("holdout_mp1_L3__\(s)") } }
-
-    func testBECCheckpointIsNotSupportedYet() {
-        XCTAssertThrowsError(try TrainedModel.load(path: Self.fixtures.appendingPathComponent("models/bec").path)) { e in
-            XCTAssertTrue("\(e)".contains("not supported yet"), "\(e)")
-            XCTAssertTrue("\(e)".contains("LoremBEC"), "\(e)")
-        }
-    }
 }
