@@ -84,7 +84,18 @@ public final class LoremForceField: IPIForceField {
             let f = (r.forces ?? []).flatMap { [$0.x, $0.y, $0.z] }.map { $0 * IPIUnits.bohr / IPIUnits.hartree }
             let w = r.virial ?? [[0, 0, 0], [0, 0, 0], [0, 0, 0]]
             let virial = (0..<9).map { -w[$0 % 3][$0 / 3] / IPIUnits.hartree }
-            return IPIResult(energy: (r.energy + baseline) / IPIUnits.hartree, forces: f, virial: virial)
+            return IPIResult(energy: (r.energy + baseline) / IPIUnits.hartree, forces: f, virial: virial,
+                             extras: r.bornEffectiveCharges.map(extras(bornCharges:)) ?? "{}")
         }
+    }
+
+    /// LoremBEC's Born charges as lorem-jax's i-PI driver sends them, which i-PI's driven
+    /// dynamics (`<bec mode="driver"/>`) reads: {"BEC": (3N, 3)}, row 3i+a = atom i's
+    /// force/displacement component a, column b = the field component; in e (no unit change:
+    /// i-PI's EDA integrators take Z in elementary charges). Numbers in Swift's shortest
+    /// round-trip form, so nothing is lost in the text.
+    static func extras(bornCharges z: [[Double]]) -> String {
+        let rows = z.flatMap { t in (0..<3).map { a in "[\(t[3 * a]), \(t[3 * a + 1]), \(t[3 * a + 2])]" } }
+        return "{\"BEC\": [" + rows.joined(separator: ", ") + "]}"
     }
 }

@@ -58,11 +58,17 @@ extension Structure {
     /// `stress` is given in Voigt order `xx yy zz yz xz xy` (or as 9 row-major values) but
     /// stored as the full 3×3 matrix: ASE's extxyz reader insists on 9 values for `stress`
     /// (it raises on 6) and converts them back to Voigt for `get_stress()`.
+    ///
+    /// `bornEffectiveCharges` (per atom, 9 values row-major, e) go to the column
+    /// `born_effective_charges`, which ASE's reader also turns into a calculator result ((N, 9);
+    /// reshape to (N, 3, 3)).
     public mutating func setCalculatorResults(
-        energy: Double? = nil, forces: [SIMD3<Double>]? = nil, stress: [Double]? = nil
+        energy: Double? = nil, forces: [SIMD3<Double>]? = nil, stress: [Double]? = nil,
+        bornEffectiveCharges: [[Double]]? = nil
     ) {
         if let energy { setInfo(key: "energy", value: .double(energy)) }
         if let forces { setColumn(name: "forces", values: .real(forces.map { [$0.x, $0.y, $0.z] })) }
+        if let bornEffectiveCharges { setColumn(name: "born_effective_charges", values: .real(bornEffectiveCharges)) }
         if let stress {
             precondition(stress.count == 6 || stress.count == 9, "stress must be Voigt-6 or a 3x3 matrix")
             setInfo(key: "stress", value: .doubles(stress.count == 6 ? Self.fullMatrix(voigt: stress) : stress))

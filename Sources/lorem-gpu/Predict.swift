@@ -8,7 +8,7 @@ struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Predict energies, forces (and stress) for every frame of an extxyz file.",
         discussion: """
-            Writes extxyz that ase.io.read understands: info `energy` (eV), column `forces` (eV/Å) and, with --stress, info `stress` (eV/Å³, ASE's sign convention) for 3D-periodic frames. Energies include the checkpoint's elemental baseline, as lorem-jax's calculator reports them. Input values under `energy`, `forces` or `stress` are kept as `ref_energy`, `ref_forces`, `ref_stress`, and their MAE/RMSE against the prediction is printed at the end.
+            Writes extxyz that ase.io.read understands: info `energy` (eV), column `forces` (eV/Å) and, with --stress, info `stress` (eV/Å³, ASE's sign convention) for 3D-periodic frames; for LoremBEC models also the column `born_effective_charges` (9 values per atom, Z_ab row-major, in e). Energies include the checkpoint's elemental baseline, as lorem-jax's calculator reports them. Input values under `energy`, `forces` or `stress` are kept as `ref_energy`, `ref_forces`, `ref_stress`, and their MAE/RMSE against the prediction is printed at the end.
             """)
 
     @Option(name: .long, help: "lorem-train checkpoint folder (containing model/) or the model/ folder itself (default: the built-in model, see models/default/MODEL_CARD.md).")
@@ -18,6 +18,9 @@ struct Predict: ParsableCommand {
 
     @Flag(name: .long, help: "Also compute the stress of 3D-periodic frames.")
     var stress = false
+
+    @Option(name: .long, help: ArgumentHelp("Homogeneous electric field Ex,Ey,Ez in V/Å (LoremBEC models): adds F_i += Z_i·E to the forces, as lorem-jax's predict(..., electric_field=E); energy and stress are unchanged.", valueName: "Ex,Ey,Ez"))
+    var electricField: Vector3Argument?
 
     @Flag(name: .shortAndLong, help: "No progress line on stderr.")
     var quiet = false
@@ -35,6 +38,9 @@ struct Predict: ParsableCommand {
         // Errors propagate to ArgumentParser, which prints their description and exits non-zero;
         // nothing is written unless every frame succeeded.
         let trained = try DefaultModel.resolve(model)
+        if electricField != nil && !trained.config.bornEffectiveCharges {
+            throw ValidationError("--electric-field needs a LoremBEC model (Born effective charges); \(model ?? DefaultModel.name) has none")
+        }
         let (engine, engineDescription) = try engineOptions.makeEngine(trained)
         if !quiet { FileHandle.standardError.write("engine: \(engineDescription)\n".data(using: .utf8)!) }
         let frames = try ExtXYZ.read(path: input)
@@ -43,7 +49,7 @@ struct Predict: ParsableCommand {
                 FileHandle.standardError.write("frame \(k): \(f.count) atoms, long range: \(engineOptions.method.summary(for: f))\n".data(using: .utf8)!)
             }
         }
-        let predictor = Predictor(model: trained, engine: engine, computeStress: stress)
+        let predictor = Predictor(model: trained, engine: engine, computeStress: stress, electricField: electricField?.vector)
         var progress = Progress(total: frames.count, enabled: !quiet)
         var summary = ReferenceComparison()
         var out: [Structure] = []

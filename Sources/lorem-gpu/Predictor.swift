@@ -9,6 +9,8 @@ struct Predictor {
     let model: TrainedModel
     let engine: any LoremEngine
     let computeStress: Bool
+    /// A homogeneous electric field (V/Å) acting through the Born charges (LoremBEC only).
+    var electricField: SIMD3<Double>? = nil
 
     /// Predicts `frames` (file frames `firstIndex`…) as one engine batch. If the batch fails, the
     /// frames are redone one by one so the error names the frame that caused it.
@@ -28,7 +30,7 @@ struct Predictor {
                 }
             }
         }
-        return zip(frames, results).map { output(for: $0, $1) }
+        return zip(frames, results).map { output(for: $0, electricField.map($1.inField) ?? $1) }
     }
 
     /// The input frame with the results written where ASE reads them.
@@ -39,15 +41,18 @@ struct Predictor {
         for key in ["energy", "stress"] {
             if let v = out.removeInfo(key: key) { out.setInfo(key: "ref_" + key, value: v) }
         }
-        if var f = out.removeColumn(name: "forces") {
-            f.name = "ref_forces"
-            out.setColumn(f)
+        for name in ["forces", "born_effective_charges"] {
+            if var f = out.removeColumn(name: name) {
+                f.name = "ref_" + name
+                out.setColumn(f)
+            }
         }
         var stress: [Double]? = nil
         if computeStress && s.periodicDimensions == 3, let w = result.virial {
             stress = Self.voigtStress(virial: w, cell: s.cell)
         }
-        out.setCalculatorResults(energy: result.energy + offset, forces: result.forces, stress: stress)
+        out.setCalculatorResults(energy: result.energy + offset, forces: result.forces, stress: stress,
+                                 bornEffectiveCharges: result.bornEffectiveCharges)
         return out
     }
 

@@ -8,7 +8,7 @@ import LoremReference
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare an engine (default: OpenCL) with the float64 reference engine.",
-        discussion: "Prints, per frame, the errors in energy per atom, forces, stress, long-range charges and potentials, and exits non-zero when any exceeds the tolerance of the precision (f32: 1e-5 relative energy, 1e-4 eV/Å forces; f64: 1e-9 relative). Without an input file a built-in set is used: a periodic crystal, a 2D slab and a molecule made of elements the model knows.")
+        discussion: "Prints, per frame, the errors in energy per atom, forces, stress, long-range charges and potentials (and, for LoremBEC models, Born effective charges), and exits non-zero when any exceeds the tolerance of the precision (f32: 1e-5 relative energy, 1e-4 eV/Å forces; f64: 1e-9 relative). Without an input file a built-in set is used: a periodic crystal, a 2D slab and a molecule made of elements the model knows.")
 
     @Option(name: .long, help: "lorem-train checkpoint folder (containing model/) or the model/ folder itself (default: the built-in model).")
     var model: String?
@@ -25,7 +25,7 @@ struct Verify: ParsableCommand {
         let frames = try input.map { try ExtXYZ.read(path: $0) } ?? VerificationSet.structures(for: trained)
         let tolerance = VerificationTolerance(precision: engineOptions.precision, engine: description)
         print("engine: \(description)   reference: float64 CPU")
-        print(VerificationRow.header)
+        print(VerificationRow.header + (trained.config.bornEffectiveCharges ? "     max|ΔZ| (e)" : ""))
         var failed = false
         for (k, s) in frames.enumerated() {
             let row = VerificationRow(frame: k, structure: s, engine: try engine.evaluate(s, forces: true),
@@ -46,6 +46,8 @@ struct VerificationRow {
     let maxForce: Double, rmsForce: Double
     let maxStress: Double?
     let maxCharge: Double, maxPotential: Double
+    /// max |ΔZ| and max |Z| of the reference, for LoremBEC models.
+    let maxBornCharge: Double?, bornChargeScale: Double
 
     static let header = "frame  atoms   |ΔE|/N (eV)   ΔE/|E|      max|ΔF| (eV/Å)  rms ΔF      max|Δσ| (eV/Å³)  max|Δq|     max|ΔV|"
 
@@ -73,13 +75,20 @@ struct VerificationRow {
         }
         maxCharge = maxDifference(a.charges, b.charges)
         maxPotential = maxDifference(a.potentials, b.potentials)
+        if let za = a.bornEffectiveCharges, let zb = b.bornEffectiveCharges {
+            maxBornCharge = maxDifference(za, zb)
+            bornChargeScale = zb.flatMap { $0 }.map { Swift.abs($0) }.max() ?? 0
+        } else {
+            maxBornCharge = nil
+            bornChargeScale = 0
+        }
     }
 
     var formatted: String {
         func f(_ x: Double) -> String { String(format: "%-11.3e", x) }
         return String(format: "%5d  %5d   ", frame, atoms) + f(energyPerAtom) + "   " + f(relativeEnergy) + " "
             + f(maxForce) + "     " + f(rmsForce) + " " + (maxStress.map(f) ?? "-          ") + "      "
-            + f(maxCharge) + " " + f(maxPotential)
+            + f(maxCharge) + " " + f(maxPotential) + (maxBornCharge.map { " " + f($0) } ?? "")
     }
 }
 
@@ -89,10 +98,13 @@ struct VerificationTolerance: CustomStringConvertible {
         let reference = engine.hasPrefix("reference")
         (relativeEnergy, force) = reference || precision == "f64" ? (1e-9, 1e-9) : (1e-5, 1e-4)
     }
+    /// Born charges relative to the larger of 1 e and the largest reference |Z|, at the energy's
+    /// relative tolerance (the 1e-9 in f64, 1e-5 in f32).
     func accepts(_ r: VerificationRow) -> Bool {
         r.relativeEnergy <= relativeEnergy && r.maxForce <= force
+            && (r.maxBornCharge.map { $0 <= relativeEnergy * max(1, r.bornChargeScale) } ?? true)
     }
-    var description: String { "ΔE/|E| ≤ \(relativeEnergy), max|ΔF| ≤ \(force) eV/Å" }
+    var description: String { "ΔE/|E| ≤ \(relativeEnergy), max|ΔF| ≤ \(force) eV/Å, max|ΔZ| ≤ \(relativeEnergy)·max(1, max|Z|)" }
 }
 
 /// The built-in structures: a distorted rocksalt-like crystal, a slab and a molecule, made of

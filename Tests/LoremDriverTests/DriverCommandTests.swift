@@ -1,6 +1,8 @@
 import Foundation
 import Glibc
 import LoremIO
+import LoremModel
+import LoremReference
 import XCTest
 @testable import LoremDriver
 @testable import lorem_gpu
@@ -140,6 +142,36 @@ final class DriverCommandTests: XCTestCase {
             for k in a.forces.indices { XCTAssertEqual(b.forces[k], a.forces[k], accuracy: 1e-11) }
             for k in 0..<9 { XCTAssertEqual(b.virial[k], a.virial[k], accuracy: 1e-11) }
         }
+    }
+
+    /// A LoremBEC model sends its Born charges in the extras as lorem-jax's i-PI driver does,
+    /// {"BEC": (3N, 3)} with row 3i+a and column b of Z_i, which i-PI's driven dynamics reads.
+    func testBornChargesInTheExtras() throws {
+        let becModel = Self.root.appendingPathComponent("Tests/Fixtures/models/bec_mp1").path
+        let template = dir.appendingPathComponent("template.xyz").path
+        try ExtXYZ.write([triclinic], to: template)
+        let prefix = dir.path + "/ipi_"
+        let listener = try UnixListener(path: prefix + "bec", after: 0)
+        let command = try Driver.parseAsRoot(["--model", becModel, "--template", template, "--unix", "bec", "--socket-prefix", prefix,
+                                              "-q", "--device", "reference"]) as! Driver
+        let driver = DriverThread { try command.run(); return .exit }
+        let server = try XCTUnwrap(listener.accepted(timeout: 60))
+        server.send(server.initMessage())
+        let r = try evaluate(server, triclinic)
+        server.send(server.header(.exit))
+        if case .failure(let error) = try XCTUnwrap(driver.wait()) { throw error }
+
+        let model = try TrainedModel.load(path: becModel)
+        let expected = try XCTUnwrap(try ReferenceEngine(config: model.config, weights: model.weights).evaluate(triclinic).bornEffectiveCharges)
+        let json = try JSONSerialization.jsonObject(with: Data(r.extras.utf8)) as! [String: Any]
+        let rows = try XCTUnwrap(json["BEC"] as? [[Double]])
+        XCTAssertEqual(rows.count, 3 * triclinic.count)
+        for i in 0..<triclinic.count { for a in 0..<3 { for b in 0..<3 {
+            // Only the Bohr round trip of the positions separates them; Z − Zᵀ is ~1e-4 here, so
+            // a transposed layout would fail.
+            XCTAssertEqual(rows[3 * i + a][b], expected[i][3 * a + b], accuracy: 1e-13, "Z[\(i)][\(a)][\(b)]")
+        } } }
+        XCTAssertGreaterThan(rows.flatMap { $0 }.map(abs).max()!, 1e-5)
     }
 
     func testTemplateWithAnElementTheModelLacksIsRefused() throws {
