@@ -32,14 +32,10 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
         if T.requiresFP64 && !device.supportsFP64 {
             throw CLError.unsupported("\(device.name) has no cl_khr_fp64: float64 mode is not available on it")
         }
-        if config.bornEffectiveCharges {
-            throw CLError.unsupported("LoremBEC's Born effective charges are not computed by the OpenCL engine yet: "
-                + "use --device reference for this model")
-        }
         self.config = config
         self.device = device
         kernels = try DeviceKernels(context: context, cutoff: config.cutoff, radialCount: config.numRadial,
-                                    maxDegree: config.maxDegree)
+                                    maxDegree: config.maxDegree, bornCharges: config.bornEffectiveCharges)
         self.weights = try DeviceWeights(context, weights)
         speciesPairs = DeviceSpeciesPairs(embedding: weights.initial.embedding, numSpecies: config.numSpecies,
                                           radial: self.weights.initial.radial, dense: kernels.dense)
@@ -98,12 +94,21 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
         try timer.mark("neighbour list + pair features")
         var initial = DeviceInitialStage(weights: weights.initial, speciesPairs: speciesPairs, config: config)
         var (h, A, energies) = try initial.forward(numbers: numbers, g, k)
+        // LoremBEC's heads read A after the initial layers and after each iteration, and U of the
+        // long range (LOREM_MATH.md §12.1); each adds into `apt` at once, before A moves on.
+        var heads = weights.tensorPredictors.makeIterator()
+        let apt = weights.tensorPredictors.isEmpty ? nil : try k.zeros(g.atoms * 9)
+        func head(_ x: CLBuffer<T>) throws {
+            if let apt, let w = heads.next() { try k.bornCharges!.accumulate(x, rows: g.atoms, w, into: apt) }
+        }
+        try head(A)
         try timer.mark("initial layers")
         var stages = weights.interactions.map { DeviceInteractionStage(weights: $0, config: config) }
         for t in stages.indices {
             let out = try stages[t].forward(h: h, A: A, g, k)
             (h, A) = (out.h, out.A)
             for i in energies.indices { energies[i] += out.energies[i] }
+            try head(A)
         }
         try timer.mark("message passing")
         var lr = longRange?.stage(geometry: g)
@@ -111,13 +116,21 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
             let out = try lr!.forward(h: h, A: A, g, k)
             h = out.h
             for i in energies.indices { energies[i] += out.energies[i] }
+            try head(lr!.mixed!)
         }
         try timer.mark("long range")
+        let bornCharges = try apt.map { buffer -> [[[Double]]] in
+            let z = try buffer.download().map { Double($0) }
+            return structures.indices.map { s in
+                TensorPredictor.acousticSumRule(g.atomRange(s).map { i in Array(z[(9 * i)..<(9 * i + 9)]) })
+            }
+        }
         let charges = try lr?.hostCharges(g), potentials = try lr?.hostPotentials(g)
         var results = structures.indices.map { s in
             let e = Array(energies[g.atomRange(s)])
             return EngineResult(energy: e.reduce(0, +), perAtomEnergies: e, forces: nil, virial: nil,
-                                charges: charges?[s] ?? [], potentials: potentials?[s] ?? [])
+                                charges: charges?[s] ?? [], potentials: potentials?[s] ?? [],
+                                bornEffectiveCharges: bornCharges?[s])
         }
         guard wantForces else { return results }
 

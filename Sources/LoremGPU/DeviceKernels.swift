@@ -8,13 +8,16 @@ final class DeviceKernels<T: CLReal> {
     var pairs: PairKernels<T> { equivariant.pairs }
     let features: FeatureKernels<T>
     let neighbors: NeighborKernels<T>
+    /// LoremBEC's heads; built only for models that have them (one more program to compile).
+    let bornCharges: BornChargeKernels<T>?
 
-    init(context: CLContext, cutoff: Double, radialCount: Int, maxDegree: Int) throws {
+    init(context: CLContext, cutoff: Double, radialCount: Int, maxDegree: Int, bornCharges: Bool = false) throws {
         self.context = context
         dense = try DenseKernels(context: context)
         equivariant = try EquivariantKernels(context: context)
         features = try FeatureKernels(context: context, cutoff: cutoff, radialCount: radialCount, maxDegree: maxDegree)
         neighbors = try NeighborKernels(context: context)
+        self.bornCharges = bornCharges ? try BornChargeKernels(context: context, equivariant: equivariant) : nil
     }
 
     /// a + b into a new buffer.

@@ -42,7 +42,8 @@ struct DeviceLongRangeStage<T: CLReal> {
     private var potentials: CLBuffer<T>? = nil
     private var phi: CLBuffer<T>? = nil
     private var nodes: CLBuffer<T>? = nil
-    private var mixed: CLBuffer<T>? = nil
+    /// U = Tensor(Φ, A): the degree norms' input, and LoremBEC's last tensor head's.
+    private(set) var mixed: CLBuffer<T>? = nil
     private var updateCache = DeviceUpdate<T>.Cache()
     private var energyCache = CLMLPCache<T>()
 

@@ -43,6 +43,8 @@ struct DeviceWeights<T: CLReal> {
     let initial: Initial
     let interactions: [Interaction]
     let longRange: LongRange?
+    /// LoremBEC's tensor heads, in `LoremWeights.tensorPredictors` order; empty for `Lorem`.
+    let tensorPredictors: [CLTensorPredictor<T>]
 
     init(_ c: CLContext, _ w: LoremWeights) throws {
         let i = w.initial
@@ -69,5 +71,6 @@ struct DeviceWeights<T: CLReal> {
                 potentialDense: try CLEquivariantDense(c, l.potentialDense), tensor: try CLTensor(c, l.tensor),
                 update: try DeviceUpdate(c, l.update), energy: try CLMLP(c, l.energy))
         }
+        tensorPredictors = try w.tensorPredictors.map { try CLTensorPredictor(c, $0) }
     }
 }

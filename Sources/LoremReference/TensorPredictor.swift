@@ -9,7 +9,7 @@ import LoremModel
 ///
 /// with g e3x's gated silu, g(x)[a,f] = x[a,f]·σ(x[0,f]), and M the 3×3 map of
 /// `BornChargeCoupling.tensor`. Forward only: the Born charges are not differentiated (§12.4).
-enum TensorPredictor {
+public enum TensorPredictor {
     /// Row-major 3×3 tensors, one per row of `x`.
     static func forward(_ x: SphericalArray, _ w: TensorPredictorWeights) -> [[Double]] {
         precondition(x.maxDegree == w.maxDegree)
@@ -46,7 +46,7 @@ enum TensorPredictor {
 
     /// The acoustic sum rule of one structure (§12.4): every atom's tensor minus the structure's
     /// mean, so the tensors sum to zero.
-    static func acousticSumRule(_ apt: [[Double]]) -> [[Double]] {
+    public static func acousticSumRule(_ apt: [[Double]]) -> [[Double]] {
         guard !apt.isEmpty else { return apt }
         let mean = (0..<9).map { c in apt.reduce(0.0) { $0 + $1[c] } / Double(apt.count) }
         return apt.map { t in (0..<9).map { t[$0] - mean[$0] } }
