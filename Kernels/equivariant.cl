@@ -39,6 +39,30 @@ __kernel void eq_dense_forward(__global const real *x, __global const real *w, _
     y[((size_t)i * slots + a) * fout + g] = acc;
 }
 
+// The same y, 16 outputs per work-item (CPU devices, fout ≥ 16): each lane sums over f in the
+// same order as eq_dense_forward, so the bits are the same; PoCL vectorises the 16 lanes, which
+// it does not do across work-items. global = (ceil(fout/16), slots, rows).
+__kernel void eq_dense_forward16(__global const real *x, __global const real *w, __global real *y,
+                                 const int rows, const int slots, const int fin, const int fout) {
+    const int c = get_global_id(0), a = get_global_id(1), i = get_global_id(2);
+    const int g0 = c * 16;
+    if (g0 >= fout || a >= slots || i >= rows) return;
+    __global const real *xr = x + ((size_t)i * slots + a) * fin;
+    __global const real *wk = w + (size_t)degree_of(a) * fin * fout;
+    __global real *yr = y + ((size_t)i * slots + a) * fout;
+    if (g0 + 16 <= fout) {
+        real16 acc = (real16)(0);
+        for (int f = 0; f < fin; f++) acc += xr[f] * vload16(0, wk + (size_t)f * fout + g0);
+        vstore16(acc, 0, yr + g0);
+        return;
+    }
+    for (int g = g0; g < fout; g++) {
+        real acc = 0;
+        for (int f = 0; f < fin; f++) acc += xr[f] * wk[(size_t)f * fout + g];
+        yr[g] = acc;
+    }
+}
+
 // x̄[i,a,f] = Σ_g ȳ[i,a,g]·W^{deg a}[f,g]; global = (fin, slots, rows).
 __kernel void eq_dense_backward(__global const real *yBar, __global const real *w, __global real *xBar,
                                 const int rows, const int slots, const int fin, const int fout) {

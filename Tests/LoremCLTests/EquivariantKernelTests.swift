@@ -57,7 +57,7 @@ final class EquivariantKernelTests: XCTestCase {
 
     /// The 8-features-per-work-item tensor kernels (CPUs) and the one-feature kernels (GPUs) give
     /// the same bits: gathered y rows (MessagePass), and TensorDense's strided halves (offset 8
-    /// inside rows of 16), forward and backward, float32 and float64.
+    /// inside rows of 16), forward and backward, float32 and float64; and the 16-wide Dense.
     func testWideTensorKernelsEqualNarrowBitwise() throws {
         try forEachPrecision(Float.self) { kernels, _ in try checkWideEqualsNarrow(kernels.context, Float.self) }
         try forEachPrecision(Double.self) { kernels, _ in try checkWideEqualsNarrow(kernels.context, Double.self) }
@@ -72,9 +72,12 @@ final class EquivariantKernelTests: XCTestCase {
         let x = rng.spherical(pairs.count, 6, F), y = rng.spherical(atoms, 6, F), zBar = rng.spherical(pairs.count, 6, F)
         let dense = TensorDenseWeights(dense: rng.equivariantDense(6, 8, 16), tensor: rng.tensor(6, 6, 6, features: 8))
         let xDense = rng.spherical(11, 6, 8), zBarDense = rng.spherical(11, 6, 8)
+        // Dense 12 → 37: two 16-wide blocks and a tail of 5 outputs.
+        let wide = rng.equivariantDense(6, 12, 37), xWide = rng.spherical(5, 6, 12)
         func run(_ shape: KernelShape) throws -> [[T]] {
             let kernels = try EquivariantKernels<T>(context: context, tensorShape: shape)
             XCTAssertEqual(kernels.tensorForward8 != nil, shape == .rows)
+            XCTAssertEqual(kernels.denseForward16 != nil, shape == .rows)
             let t = try CLTensor<T>(context, w)
             let (xd, yd) = (try upload(context, x, as: T.self), try upload(context, y, as: T.self))
             let z = try kernels.tensor(xd, yd, rows: pairs.count, t, yRows: others)
@@ -83,11 +86,12 @@ final class EquivariantKernelTests: XCTestCase {
             let layer = try CLTensorDense<T>(context, dense)
             let (out, hidden) = try kernels.tensorDense(try upload(context, xDense, as: T.self), rows: 11, layer)
             let back = try kernels.tensorDenseBackward(try upload(context, zBarDense, as: T.self), rows: 11, layer, hidden: hidden)
-            return try [z, xBar, yBar, out, back].map { try $0.download() }
+            let y = try kernels.dense(try upload(context, xWide, as: T.self), rows: 5, try CLEquivariantDense<T>(context, wide))
+            return try [z, xBar, yBar, out, back, y].map { try $0.download() }
         }
-        let (wide, narrow) = (try run(.rows), try run(.tiled))
-        for (k, name) in ["z", "x̄", "ȳ", "tensor dense", "tensor dense backward"].enumerated() {
-            XCTAssertEqual(wide[k].map { Double($0).bitPattern }, narrow[k].map { Double($0).bitPattern }, "\(name) \(T.self)")
+        let (wide16, narrow) = (try run(.rows), try run(.tiled))
+        for (k, name) in ["z", "x̄", "ȳ", "tensor dense", "tensor dense backward", "dense 12 → 37"].enumerated() {
+            XCTAssertEqual(wide16[k].map { Double($0).bitPattern }, narrow[k].map { Double($0).bitPattern }, "\(name) \(T.self)")
         }
     }
 
