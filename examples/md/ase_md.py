@@ -23,16 +23,7 @@ from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary
 
 from lorem_gpu import Calculator
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-
-
-def find_binary():
-    """$LOREM_GPU_BIN, else the repository's release build, else PATH (the calculator's rule)."""
-    if os.environ.get("LOREM_GPU_BIN"):
-        return None
-    built = REPO / ".build" / "release" / "lorem-gpu"
-    return str(built) if built.is_file() else None
+from example_support import HERE, find_binary  # this folder is on sys.path
 
 
 def main():
