@@ -11,6 +11,8 @@ checkpoints with random weights:
 
     models/bec       T = 0, L = 2, lr (made by make_fixtures.py, not rewritten here)
     models/bec_mp1   T = 1, L = 2, lr (made here, seed 18, same perturbation as the others)
+    models/bec_holdout  T = 1, L = 3, 24 features, cutoff 4.5, equivariant message passing and node
+                     initialisation on (seed 19), on the holdout structures only
 
 and writes reference/<model>__<structure>.json with make_fixtures.py's schema plus, per frame,
 "apt" (N x 3 x 3, after the acoustic sum rule, lorem-jax's `predict(...)["apt"]`),
@@ -29,8 +31,15 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import make_fixtures as mf  # noqa: E402
 
-NEW_MODELS = {"bec_mp1": ("LoremBEC", dict(num_message_passing=1, max_degree=2, lr=True), 18)}
-MODELS = ["bec", "bec_mp1"]
+NEW_MODELS = {
+    "bec_mp1": ("LoremBEC", dict(num_message_passing=1, max_degree=2, lr=True), 18),
+    # holdout: structures and a config no development run used; equivariant message passing and
+    # node initialisation switched on (LoremBEC's defaults have them off)
+    "bec_holdout": ("LoremBEC", dict(num_message_passing=1, max_degree=3, num_features=24, num_radial=12, cutoff=4.5,
+                                     equivariant_message_passing=True, initialize_node_features=True), 19),
+}
+# model -> structures it gets references on
+MODELS = {"bec": mf.MAIN_STRUCTURES, "bec_mp1": mf.MAIN_STRUCTURES, "bec_holdout": mf.HOLDOUT_STRUCTURES}
 FIELD = [0.1, -0.2, 0.05]
 
 
@@ -65,7 +74,7 @@ def main():
     mf.install_f64_batching()
     rng = np.random.default_rng(4343)
     field = jnp.asarray(FIELD, dtype=jnp.float64)
-    for name in MODELS:
+    for name, structure_names in MODELS.items():
         calc, model, params64 = mf.load_f64(name)
         assert "born_effective_charges" in calc.implemented_properties, name
         fns = mf.make_fns(model)
@@ -73,7 +82,7 @@ def main():
         energy = jax.jit(model.energy)
         fns["energy"] = lambda p, b: (lambda e, aux: (e, aux[0]))(*energy(p, b))
         in_field = jax.jit(lambda p, b: model.predict(p, b, stress=True, electric_field=field))
-        for sname in mf.MAIN_STRUCTURES:
+        for sname in structure_names:
             frames = []
             for fi, atoms in enumerate(read(mf.STRUCT_DIR / f"{sname}.xyz", ":")):
                 frame, checks = mf.evaluate_frame(name, model, params64, calc, atoms, fns, rng=rng)

@@ -13,10 +13,12 @@ import LoremReference
 final class DeviceBornChargeTests: XCTestCase {
     typealias Support = DeviceEngineTests
 
-    func check<T: CLReal>(_ type: T.Type, model name: String, tolerance: Double, file: StaticString = #filePath, line: UInt = #line) throws {
+    func check<T: CLReal>(_ type: T.Type, model name: String, tolerance: Double,
+                          structures: [String] = ["bulk_triclinic", "slab", "molecule"],
+                          file: StaticString = #filePath, line: UInt = #line) throws {
         let m = try Support.model(name)
         let engine = try DeviceEngine<T>(config: m.config, weights: m.weights, device: Support.device())
-        for structure in ["bulk_triclinic", "slab", "molecule"] {
+        for structure in structures {
             let url = Support.fixtures.appendingPathComponent("reference/\(name)__\(structure).json")
             let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
             for (k, (s, frame)) in zip(try Support.structures(structure), root["frames"] as! [[String: Any]]).enumerated() {
@@ -40,6 +42,13 @@ final class DeviceBornChargeTests: XCTestCase {
 
     func testFloat32MatchesLoremJax() throws {
         for name in ["bec", "bec_mp1"] { try check(Float.self, model: name, tolerance: 1e-5) }
+    }
+
+    /// The holdout config and structures (Tests/Fixtures/make_bec_fixtures.py).
+    func testHoldout() throws {
+        let holdout = ["bulk_holdout", "molecule_holdout"]
+        try check(Double.self, model: "bec_holdout", tolerance: 1e-9, structures: holdout)
+        try check(Float.self, model: "bec_holdout", tolerance: 1e-5, structures: holdout)
     }
 
     func testBatchEqualsSingles() throws {

@@ -47,6 +47,10 @@ final class BornChargeTests: XCTestCase {
     func testT0() throws { for s in ["bulk_triclinic", "slab", "molecule"] { try check("bec__\(s)") } }
     func testT1() throws { for s in ["bulk_triclinic", "slab", "molecule"] { try check("bec_mp1__\(s)") } }
 
+    /// A config (L = 3, equivariant message passing and node initialisation on, cutoff 4.5) and
+    /// structures that no development run used.
+    func testHoldout() throws { for s in ["bulk_holdout", "molecule_holdout"] { try check("bec_holdout__\(s)") } }
+
     /// Born charges rotate as rank-2 tensors, Z(R·x) = R·Z(x)·Rᵀ; forces and energy are those of
     /// the energy model; the sum rule holds to rounding; a zero field changes nothing.
     func testRotationSumRuleAndZeroField() throws {
