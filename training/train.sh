@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Train the default lorem-gpu model with lorem-train (lorem-jax 0.2.0, CPU).
+# Train a lorem-gpu model with lorem-train (lorem-jax 0.2.0, CPU): the default model
+# (training/, the default folder) or another folder laid out the same way (examples/bec).
 #
-#   PYTHON=.venv-train/bin/python training/train.sh            # from the repo root
+#   PYTHON=.venv-train/bin/python training/train.sh [FOLDER]   # from the repo root
 #
-# Creates training/run/ (ignored by git): the prepared data sets, a copy of
-# model.yaml/settings.yaml and lorem-train's run/ folder with the checkpoints
+# FOLDER holds model.yaml, settings.yaml, prepare_data.py and the data it reads. Creates
+# FOLDER/run/ (ignored by git): the prepared data sets, a copy of model.yaml/settings.yaml and
+# lorem-train's run/ folder with the checkpoints
 # (run/checkpoints/<metric>/model/{model.yaml,baseline.yaml,model.msgpack}).
 set -euo pipefail
-HERE="$(cd "$(dirname "$0")" && pwd)"
+HERE="$(cd "${1:-$(dirname "$0")}" && pwd)"
 PYTHON="${PYTHON:-python}"
 # absolute path: we cd into the run folder below
 case "$PYTHON" in */*) PYTHON="$(cd "$(dirname "$PYTHON")" && pwd)/$(basename "$PYTHON")";; esac

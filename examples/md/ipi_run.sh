@@ -9,6 +9,7 @@
 # lorem-gpu on PATH; i-pi comes from PATH (pip install ipi).
 set -euo pipefail
 
+caller="$PWD"  # the driver runs from here, so relative paths in its options (--model) work
 example="$(cd "$1" && pwd)"
 shift
 repo="$(cd "$example/../../.." && pwd)"
@@ -72,10 +73,24 @@ for _ in $(seq 600); do
   sleep 0.1
 done
 
-"$bin" driver --template start.xyz --unix "$name" "$@" 2> driver.log &
+(cd "$caller" && exec "$bin" driver --template "$out/start.xyz" --unix "$name" "$@") 2> driver.log &
 driver_pid=$!
 
 status=0
+# i-PI waits for a driver indefinitely: stop when the driver fails while i-PI is still running
+while kill -0 "$ipi_pid" 2> /dev/null; do
+  if ! kill -0 "$driver_pid" 2> /dev/null; then
+    wait "$driver_pid" || status=$?
+    if [ "$status" -ne 0 ]; then
+      echo "error: lorem-gpu driver failed (status $status) while i-PI was running; driver.log:" >&2
+      tail -n 20 driver.log >&2
+      exit "$status"
+    fi
+    driver_pid=""
+    break
+  fi
+  sleep 0.2
+done
 wait "$ipi_pid" || status=$?
 ipi_pid=""
 if [ "$status" -ne 0 ]; then
@@ -85,7 +100,9 @@ if [ "$status" -ne 0 ]; then
   tail -n 20 driver.log >&2
   exit "$status"
 fi
-wait "$driver_pid" || status=$?
+if [ -n "$driver_pid" ]; then
+  wait "$driver_pid" || status=$?
+fi
 driver_pid=""
 if [ "$status" -ne 0 ]; then
   echo "error: lorem-gpu driver failed (status $status); driver.log:" >&2

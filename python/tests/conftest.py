@@ -143,8 +143,10 @@ def write_extxyz_exact(path: Path, frames) -> None:
 
 
 def predict(lorem_bin, frames, tmp_path: Path, model=None, precision="f64",
-            device="opencl", stress=True, tag="predict"):
-    """Run `lorem-gpu predict` on the frames (written at full precision); return read frames."""
+            device="opencl", stress=True, tag="predict", extra_args=()):
+    """Run `lorem-gpu predict` on the frames (written at full precision); return read frames.
+
+    ``extra_args`` go to `predict` as they are (e.g. ``["--electric-field", "0,0,0.1"]``)."""
     import ase.io
 
     inp = tmp_path / f"{tag}_in.xyz"
@@ -156,6 +158,7 @@ def predict(lorem_bin, frames, tmp_path: Path, model=None, precision="f64",
         argv.append("--stress")
     if model is not None:
         argv += ["--model", str(model)]
+    argv += [str(a) for a in extra_args]
     r = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, f"predict failed:\n{r.stdout}\n{r.stderr}"
     return ase.io.read(out, ":")

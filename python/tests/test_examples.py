@@ -38,12 +38,14 @@ def properties(path: Path) -> np.ndarray:
     return np.atleast_2d(np.loadtxt(path, comments="#"))
 
 
-@pytest.mark.parametrize("example,prefix,steps,beads", [
-    ("ipi_nvt", "nvt", 40, 1),
-    ("ipi_pimd", "pimd", 20, 8),
+@pytest.mark.parametrize("folder,prefix,steps,beads", [
+    ("md/ipi_nvt", "nvt", 40, 1),
+    ("md/ipi_pimd", "pimd", 20, 8),
+    ("bec/ipi_eda", "eda", 40, 1),
 ])
-def test_ipi_example(procs, lorem_bin, tmp_path, example, prefix, steps, beads):
-    text, pid = run_example(procs, tmp_path, [MD / example / "run.sh"], steps)
+def test_ipi_example(procs, lorem_bin, tmp_path, folder, prefix, steps, beads):
+    example = Path(folder).name
+    text, pid = run_example(procs, tmp_path, [REPO / "examples" / folder / "run.sh"], steps)
     out = tmp_path / "out"
     props = properties(out / f"{prefix}.out")
     assert props[-1, 0] == steps and np.all(np.isfinite(props))
@@ -51,9 +53,13 @@ def test_ipi_example(procs, lorem_bin, tmp_path, example, prefix, steps, beads):
     driver_log = (out / "driver.log").read_text()
     if beads > 1:
         assert f"batches of {beads}" in driver_log, driver_log
+    if example == "ipi_eda":
+        # driven dynamics: the Born charges came back as extras, one block per output step
+        bec = (out / f"{prefix}.bec_0").read_text()
+        assert bec.count("#EXTRAS(BEC)#") == steps // 20 + 1, bec[:200]
     assert "done:" in text
     assert not Path(f"/tmp/ipi_lorem_{example}_{pid}").exists()  # run.sh's socket is gone
-    record(f"example {example}: {steps} steps OK; last line: "
+    record(f"example {folder}: {steps} steps OK; last line: "
            + " ".join(f"{x:.6g}" for x in props[-1]))
 
 
