@@ -12,7 +12,8 @@ programs) into evaluation, driver socket work and server time. Cases:
 - water box, 32 molecules (96 atoms, periodic), NVE, 1 bead;
 - NaCl rocksalt 8x8x8 (4,096 atoms, periodic), NVE, 1 bead;
 - the water box with 8 path-integral beads (NVT, PILE-L), once with <batch_size>8</batch_size>
-  (one device batch of 8 structures per step) and once unbatched (8 exchanges per step).
+  (one device batch of 8 structures per step) and once unbatched (8 exchanges per step);
+- the same for the Na+(H2O)3 cluster of examples/md/ipi_pimd (10 atoms, a molecule).
 
 Structures come from `lorem-gpu bench --save-structures` (the same systems `bench` times), the
 model is the built-in one, float32 on the default OpenCL device.
@@ -103,6 +104,7 @@ def main():
         systems = {a.info["system"]: a for a in read(path, ":")}
     water = next(a for name, a in systems.items() if name.startswith("water box"))
     nacl = next(a for name, a in systems.items() if name.startswith("NaCl"))
+    cluster = read(ROOT / "examples/md/ipi_pimd/start.xyz")
 
     print(f"{'case':44s} {'atoms':>6s} {'bds':>3s} {'B':>3s}  {'ms/step':>10s} {'steps/s':>9s}"
           f" {'eval ms':>10s} {'sock ms':>8s} {'ipi ms':>8s}")
@@ -111,9 +113,12 @@ def main():
         run_case(args.bin, nacl, args.big_steps, 1, 1, "NaCl rocksalt 8x8x8, NVE"),
         run_case(args.bin, water, args.steps, 8, 8, "water box, PIMD 8 beads, batched"),
         run_case(args.bin, water, args.steps, 8, 1, "water box, PIMD 8 beads, unbatched"),
+        run_case(args.bin, cluster, args.steps, 8, 8, "Na+(H2O)3 cluster, PIMD 8 beads, batched"),
+        run_case(args.bin, cluster, args.steps, 8, 1, "Na+(H2O)3 cluster, PIMD 8 beads, unbatched"),
     ]
-    batched, unbatched = results[2], results[3]
-    print(f"8 beads: batched / unbatched steps per second = {batched['steps_per_s'] / unbatched['steps_per_s']:.2f}")
+    for k, name in [(2, "water box"), (4, "cluster")]:
+        ratio = results[k]["steps_per_s"] / results[k + 1]["steps_per_s"]
+        print(f"8 beads, {name}: batched / unbatched steps per second = {ratio:.2f}")
     out = Path(args.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
