@@ -100,14 +100,20 @@ public struct ReferenceEngine: LoremEngine, Sendable {
         var initial = InitialStage(weights: weights.initial, config: config)
         var (h, A, energies) = initial.forward(numbers: s.numbers, pairs: pairs, geometry: geometry)
         // LoremBEC's heads read A after the initial layers and after each iteration, and U of the
-        // long range (LOREM_MATH.md §12.1).
-        var tensorInputs = [A]
+        // long range (LOREM_MATH.md §12.1); each adds into `apt` at once.
+        var heads = weights.tensorPredictors.makeIterator()
+        var apt = weights.tensorPredictors.isEmpty ? nil : [[Double]](repeating: [Double](repeating: 0, count: 9), count: s.count)
+        func head(_ x: SphericalArray) {
+            guard apt != nil, let w = heads.next() else { return }
+            for (i, t) in TensorPredictor.forward(x, w).enumerated() { for c in 0..<9 { apt![i][c] += t[c] } }
+        }
+        head(A)
         var interactions = weights.interactions.map { InteractionStage(weights: $0, config: config) }
         for t in interactions.indices {
             let (h2, A2, e) = interactions[t].forward(h: h, A: A, pairs: pairs, geometry: geometry)
             (h, A) = (h2, A2)
             for i in energies.indices { energies[i] += e[i] }
-            tensorInputs.append(A)
+            head(A)
         }
         var longRange = weights.longRange.map { LongRangeStage(weights: $0, config: config) }
         var ewald: EwaldSummation? = nil
@@ -117,12 +123,12 @@ public struct ReferenceEngine: LoremEngine, Sendable {
             let (h2, e) = longRange!.forward(h: h, A: A, ewald: ewald!)
             h = h2
             for i in energies.indices { energies[i] += e[i] }
-            tensorInputs.append(longRange!.mixed)
+            head(longRange!.mixed)
         }
         var result = EngineResult(
             energy: energies.reduce(0, +), perAtomEnergies: energies, forces: nil, virial: nil,
             charges: longRange?.charges ?? [], potentials: longRange?.potentials ?? [],
-            bornEffectiveCharges: bornEffectiveCharges(tensorInputs))
+            bornEffectiveCharges: apt.map(TensorPredictor.acousticSumRule))
         guard wantForces else { return result }
 
         // Reverse pass: every energy head has Ē_i = 1; cotangents flow back stage by stage.
@@ -147,18 +153,6 @@ public struct ReferenceEngine: LoremEngine, Sendable {
         result.forces = positionsBar.map { -$0 }
         result.virial = virial
         return result
-    }
-
-    /// APT_i = Σ_k 𝒫_k(X_k)_i over the heads and their inputs, then the acoustic sum rule
-    /// (LOREM_MATH.md §12.1, §12.4); nil for a model without heads.
-    private func bornEffectiveCharges(_ inputs: [SphericalArray]) -> [[Double]]? {
-        guard !weights.tensorPredictors.isEmpty else { return nil }
-        precondition(inputs.count == weights.tensorPredictors.count)
-        var apt = [[Double]](repeating: [Double](repeating: 0, count: 9), count: inputs[0].rows)
-        for (x, w) in zip(inputs, weights.tensorPredictors) {
-            for (i, t) in TensorPredictor.forward(x, w).enumerated() { for c in 0..<9 { apt[i][c] += t[c] } }
-        }
-        return TensorPredictor.acousticSumRule(apt)
     }
 }
 
