@@ -31,6 +31,12 @@ public final class LoremForceField: IPIForceField {
             try structure($1, label: structures.count > 1 ? "structure \($0) of the batch: " : "")
         }
         let results = try engine.evaluate(batch: frames, forces: true)
+        for (k, r) in results.enumerated() {
+            if let what = r.nonFiniteQuantity {
+                throw DriverError.badStructure((results.count > 1 ? "structure \(k) of the batch: " : "")
+                    + "the model gave a non-finite \(what); not sending it to the server")
+            }
+        }
         return results.map(Self.atomicUnits(baseline: baseline))
     }
 

@@ -17,6 +17,13 @@ struct ParameterReader {
                 throw ModelError.badParameter(
                     file: file, name: name, reason: "shape \(a.shape), expected \(shape) from model.yaml")
             }
+            // A diverged training run or a corrupted file: refused here, not discovered as NaN
+            // energies in every output.
+            if let k = a.values.firstIndex(where: { !$0.isFinite }) {
+                throw ModelError.badParameter(
+                    file: file, name: name,
+                    reason: "holds a non-finite value (\(a.values[k])) at flat index \(k) of \(a.values.count): the checkpoint is corrupt or its training diverged")
+            }
             return a.values
         }
     }

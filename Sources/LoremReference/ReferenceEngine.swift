@@ -44,6 +44,20 @@ public struct EngineResult: Sendable {
         self.bornEffectiveCharges = bornEffectiveCharges
     }
 
+    /// The first quantity that is not finite ("energy", "the forces of atom 3", …), or nil. No
+    /// caller may hand on a NaN: predict and the driver turn this into an error naming the frame.
+    public var nonFiniteQuantity: String? {
+        if !energy.isFinite { return "energy" }
+        if let f = forces, let i = f.firstIndex(where: { !($0.x.isFinite && $0.y.isFinite && $0.z.isFinite) }) {
+            return "the forces of atom \(i)"
+        }
+        if let w = virial, !w.joined().allSatisfy(\.isFinite) { return "virial (stress)" }
+        if let z = bornEffectiveCharges, let i = z.firstIndex(where: { !$0.allSatisfy(\.isFinite) }) {
+            return "the Born charges of atom \(i)"
+        }
+        return nil
+    }
+
     /// The forces in a homogeneous electric field E (V/Å): F_i,a += Σ_b Z_i,ab·E_b, as lorem-jax's
     /// `predict(..., electric_field=E)` (LOREM_MATH.md §12.4; the column index contracts with E).
     /// Energy and virial are unchanged: LoremBEC adds no −μ·E term.

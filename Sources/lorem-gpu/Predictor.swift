@@ -30,6 +30,12 @@ struct Predictor {
                 }
             }
         }
+        for (k, r) in results.enumerated() {
+            if let what = r.nonFiniteQuantity {
+                throw PredictError(file: file, frame: firstIndex + k, reason: "the model gave a non-finite \(what) "
+                    + "(NaN or inf: atoms far outside the training data, or a broken checkpoint); nothing was written")
+            }
+        }
         return zip(frames, results).map { output(for: $0, electricField.map($1.inField) ?? $1) }
     }
 

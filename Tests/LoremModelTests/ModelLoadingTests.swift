@@ -102,4 +102,18 @@ final class ModelLoadingTests: XCTestCase {
         assertError(try LoremWeights(config: c, parameters: p, file: "w.msgpack"),
                     contains: ["w.msgpack", "Dense_1/kernel", "[4, 5]", "[4, 4]"])
     }
+
+    /// NaN or inf in any weight is refused at load, naming the parameter (issue: a corrupted
+    /// model.msgpack loaded and predicted non-finite energies).
+    func testNonFiniteParameter() {
+        let c = smallConfig()
+        for bad in [Double.nan, .infinity, -.infinity] {
+            var p = parameters(c)
+            var values = [Double](repeating: 0.1, count: 16)
+            values[5] = bad
+            p["params/Dense_1/kernel"] = ParamArray(shape: [4, 4], dtype: "float32", values: values)
+            assertError(try LoremWeights(config: c, parameters: p, file: "w.msgpack"),
+                        contains: ["w.msgpack", "Dense_1/kernel", "non-finite", "index 5"])
+        }
+    }
 }
