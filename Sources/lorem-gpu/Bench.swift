@@ -102,7 +102,7 @@ struct Bench: ParsableCommand {
         }
         if let json {
             let doc: [String: Any] = [
-                "engines": engines, "precision": engineOptions.precision, "long_range": engineOptions.longRange,
+                "engines": engines, "precision": engineOptions.precision.rawValue, "long_range": engineOptions.longRange.rawValue,
                 "repeats": repeats, "machine": Self.machine(), "device_memory": "peak_device_mib: device bytes held during the timed evaluations, live buffers plus those kept for reuse; peak_live_device_mib: live buffers only",
                 "load_average_1min": ["start": loadAtStart, "end": Self.loadAverage()],
                 "results": rows,

@@ -5,16 +5,26 @@ import LoremGPU
 import LoremModel
 import LoremReference
 
-/// Engine choice shared by `predict` and `verify`.
+/// The OpenCL engine's floating-point precision.
+enum Precision: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case f32, f64
+}
+
+/// `--long-range`: how periodic structures sum the long range (`LongRangeMethod`).
+enum LongRangeChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case auto, ewald, pme
+}
+
+/// Engine choice shared by `predict`, `verify`, `bench` and `driver`.
 struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "Engine: 'opencl' (first GPU, else first device), 'opencl:P:D', or 'reference' (float64 CPU). Default: opencl when a device exists.")
     var device: String?
 
-    @Option(name: .long, help: "OpenCL precision: f32 or f64 (f64 needs cl_khr_fp64).")
-    var precision: String = "f32"
+    @Option(name: .long, help: "OpenCL precision (f64 needs cl_khr_fp64).")
+    var precision: Precision = .f32
 
     @Option(name: .long, help: "Periodic long range: 'ewald' (exact k-sum, lorem-jax's definition), 'pme' (particle-mesh Ewald, O(N log N)) or 'auto' (PME from \(LongRangeMethod.defaultThreshold) atoms up, where it becomes the faster; -v on predict says which each frame used).")
-    var longRange: String = "auto"
+    var longRange: LongRangeChoice = .auto
 
     @Option(name: .long, help: "PME B-spline order (even, 4…12).")
     var pmeOrder: Int = PMEParameters().order
@@ -23,10 +33,6 @@ struct EngineOptions: ParsableArguments {
     var pmeSpacing: Double?
 
     func validate() throws {
-        guard ["f32", "f64"].contains(precision) else { throw ValidationError("--precision must be f32 or f64, got '\(precision)'") }
-        guard ["auto", "ewald", "pme"].contains(longRange) else {
-            throw ValidationError("--long-range must be 'auto', 'ewald' or 'pme', got '\(longRange)'")
-        }
         if let d = device, d != "reference", !d.hasPrefix("opencl") {
             throw ValidationError("unknown device '\(d)': use reference, opencl or opencl:P:D (see `lorem-gpu devices`)")
         }
@@ -35,9 +41,9 @@ struct EngineOptions: ParsableArguments {
     var method: LongRangeMethod {
         let pme = PMEParameters(order: pmeOrder, spacing: pmeSpacing)
         switch longRange {
-        case "pme": return .pme(pme)
-        case "ewald": return .ewald
-        default: return .auto(pme, threshold: LongRangeMethod.defaultThreshold)
+        case .pme: return .pme(pme)
+        case .ewald: return .ewald
+        case .auto: return .auto(pme, threshold: LongRangeMethod.defaultThreshold)
         }
     }
 
@@ -58,7 +64,7 @@ struct EngineOptions: ParsableArguments {
                     "reference (float64 CPU)")
         }
         let chosen = try CLDevices.select(spec)
-        let engine: any LoremEngine = precision == "f64"
+        let engine: any LoremEngine = precision == .f64
             ? try DeviceEngine<Double>(config: model.config, weights: model.weights, device: chosen, longRange: method)
             : try DeviceEngine<Float>(config: model.config, weights: model.weights, device: chosen, longRange: method)
         return (engine, "\(chosen.description), \(precision)")

@@ -109,9 +109,9 @@ struct VerificationRow {
 
 struct VerificationTolerance: CustomStringConvertible {
     let relativeEnergy: Double, force: Double
-    init(precision: String, engine: String) {
+    init(precision: Precision, engine: String) {
         let reference = engine.hasPrefix("reference")
-        (relativeEnergy, force) = reference || precision == "f64" ? (1e-9, 1e-9) : (1e-5, 1e-4)
+        (relativeEnergy, force) = reference || precision == .f64 ? (1e-9, 1e-9) : (1e-5, 1e-4)
     }
     /// Born charges relative to the larger of 1 e and the largest reference |Z|, at the energy's
     /// relative tolerance (the 1e-9 in f64, 1e-5 in f32).

@@ -22,8 +22,8 @@ final class VerifyCommandTests: XCTestCase {
         off.forces = [SIMD3(0, 0, 2e-4), .zero]
         let row = VerificationRow(frame: 0, structure: s, engine: off, reference: base)
         XCTAssertEqual(row.maxForce, 2e-4, accuracy: 1e-12)
-        XCTAssertFalse(VerificationTolerance(precision: "f32", engine: "opencl").accepts(row))
-        XCTAssertTrue(VerificationTolerance(precision: "f32", engine: "opencl").accepts(
+        XCTAssertFalse(VerificationTolerance(precision: .f32, engine: "opencl").accepts(row))
+        XCTAssertTrue(VerificationTolerance(precision: .f32, engine: "opencl").accepts(
             VerificationRow(frame: 0, structure: s, engine: base, reference: base)))
     }
 
