@@ -1,8 +1,10 @@
 import LoremIO
 
-/// MAE/RMSE of the prediction against reference `energy`/`forces` found in the input frames.
+/// MAE/RMSE of the prediction against reference `energy`/`forces` found in the input frames, and
+/// Born charges against a per-atom `born_effective_charges` or `apt` column (lorem-train's label
+/// name), 9 values row-major.
 struct ReferenceComparison {
-    private var energy = ErrorStats(), energyPerAtom = ErrorStats(), forces = ErrorStats()
+    private var energy = ErrorStats(), energyPerAtom = ErrorStats(), forces = ErrorStats(), bornCharges = ErrorStats()
 
     mutating func add(reference: Structure, prediction: Structure) {
         if let ref = reference.info(named: "energy")?.asDouble, let e = prediction.info(named: "energy")?.asDouble {
@@ -12,6 +14,10 @@ struct ReferenceComparison {
         if let ref = reference.realColumn(named: "forces"), let f = prediction.realColumn(named: "forces"),
            ref.count == f.count {
             for (a, b) in zip(ref, f) { for k in 0..<min(a.count, b.count) { forces.add(b[k] - a[k]) } }
+        }
+        if let ref = reference.realColumn(named: "born_effective_charges") ?? reference.realColumn(named: "apt"),
+           let z = prediction.realColumn(named: "born_effective_charges"), ref.count == z.count, ref.allSatisfy({ $0.count == 9 }) {
+            for (a, b) in zip(ref, z) { for k in 0..<9 { bornCharges.add(b[k] - a[k]) } }
         }
     }
 
@@ -23,6 +29,9 @@ struct ReferenceComparison {
         }
         if forces.count > 0 {
             lines.append("forces          MAE \(fmt(forces.mae)) eV/Å RMSE \(fmt(forces.rmse)) eV/Å (\(forces.count / 3) atoms)")
+        }
+        if bornCharges.count > 0 {
+            lines.append("Born charges    MAE \(fmt(bornCharges.mae)) e    RMSE \(fmt(bornCharges.rmse)) e    (\(bornCharges.count / 9) atoms)")
         }
         return lines.isEmpty ? nil : "against the reference values in the input:\n" + lines.joined(separator: "\n")
     }

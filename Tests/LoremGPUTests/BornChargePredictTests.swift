@@ -43,4 +43,18 @@ final class BornChargePredictTests: XCTestCase {
         XCTAssertThrowsError(try Predict.parseAsRoot(["--electric-field", "0,0", "in.xyz", "-o", "out.xyz"]))
         XCTAssertThrowsError(try Predict.parseAsRoot(["--electric-field", "0,nan,0", "in.xyz", "-o", "out.xyz"]))
     }
+
+    /// Born charges in the input (`apt`, lorem-train's label, or `born_effective_charges`) are
+    /// compared like energies and forces.
+    func testReferenceBornChargesAreCompared() {
+        let rows: [[Double]] = [[1, 2, 3, 4, 5, 6, 7, 8, 9], [-1, -2, -3, -4, -5, -6, -7, -8, -9]]
+        var reference = Structure(numbers: [1, 1], positions: [.zero, SIMD3(0, 0, 1)])
+        reference.setColumn(name: "apt", values: .real(rows))
+        var prediction = reference
+        prediction.setColumn(name: "born_effective_charges", values: .real(rows.map { $0.map { $0 + 0.25 } }))
+        var summary = ReferenceComparison()
+        summary.add(reference: reference, prediction: prediction)
+        let report = summary.report() ?? ""
+        XCTAssertTrue(report.contains("Born charges    MAE 0.25 e    RMSE 0.25 e    (2 atoms)"), report)
+    }
 }
