@@ -7,15 +7,33 @@ enum EwaldKGrid {
     /// Why Float32: lorem-jax builds the grid with numpy from the float32 cell, so |h_A| and the
     /// division are float32 operations. Doing the same here gives the same integers even when
     /// |h_A|/λ lands within float64-vs-float32 rounding of an integer.
-    static func sizes(cell: [SIMD3<Double>], wavelength: Double) -> SIMD3<Int> {
+    ///
+    /// Throws for a grid beyond `maximumCount` k-vectors (or an axis beyond `maximumPerAxis`):
+    /// the exact k-sum would not fit in memory. Found by fuzzing: a cell vector of 5.6e9 Å asked
+    /// for 72 GB and crashed.
+    static func sizes(cell: [SIMD3<Double>], wavelength: Double) throws -> SIMD3<Int> {
         var ns = SIMD3<Int>.zero
         for a in 0..<3 {
             let v = SIMD3<Float>(Float(cell[a].x), Float(cell[a].y), Float(cell[a].z))
             let length = (v * v).sum().squareRoot()
-            ns[a] = Int((length / Float(wavelength)).rounded(.up))
+            let count = (length / Float(wavelength)).rounded(.up)
+            guard count.isFinite, count <= Float(maximumPerAxis) else {
+                throw EwaldError("cell vector \(a + 1) is \(cell[a].x), \(cell[a].y), \(cell[a].z) Å: exact Ewald would need "
+                    + "\(count) k-points along it; check the cell, or use --long-range pme")
+            }
+            ns[a] = Int(count)
+        }
+        let total = Double(ns.x) * Double(ns.y) * Double(ns.z) / 2
+        guard total <= Double(maximumCount) else {
+            throw EwaldError("the cell needs \(Int(total)) k-vectors for exact Ewald (at most \(maximumCount)): use --long-range pme")
         }
         return ns
     }
+
+    /// k-points per axis and k-vectors in all that exact Ewald accepts (5e7 k-vectors are a few GB
+    /// of host memory; a 100,000-atom cubic cell at liquid density needs ~7e6).
+    static let maximumPerAxis = 100_000
+    static let maximumCount = 50_000_000
 
     /// fftfreq(ns)·ns = {0, 1, …, ⌈ns/2⌉−1, −⌊ns/2⌋, …, −1}.
     static func frequencies(_ ns: Int) -> [Int] {

@@ -116,7 +116,7 @@ public struct EwaldSummation: Sendable {
         guard volume > 0, volume.isFinite, let inverse = h.inverseColumns() else {
             throw EwaldError("the cell is degenerate (volume \(volume)); a slab needs a non-zero vacuum vector")
         }
-        kGridSize = fixedGrid ?? EwaldKGrid.sizes(cell: self.cell, wavelength: wavelength)
+        kGridSize = try fixedGrid ?? (reciprocal == .exact ? EwaldKGrid.sizes(cell: self.cell, wavelength: wavelength) : .zero)
         switch reciprocal {
         case .exact:
             pme = nil

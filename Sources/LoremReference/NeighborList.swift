@@ -47,7 +47,7 @@ public enum NeighborList {
         let frame = try NeighborListFrame(cell: cell, pbc: pbc)
         let n = positions.count
         guard n > 0 else { return PairList() }
-        let grid = BinGrid(frame: frame, positions: positions, cutoff: cutoff)
+        let grid = try BinGrid(frame: frame, positions: positions, cutoff: cutoff)
         guard grid.searchVolume <= BinGrid.maximumSearchVolume else {
             throw NeighborListError("cell is too thin for cutoff \(cutoff) (widths \(frame.widths))")
         }

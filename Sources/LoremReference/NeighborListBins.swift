@@ -30,7 +30,14 @@ package struct BinGrid {
     /// (a width ~1/100 of the cutoff along every axis); it also bounds the offsets' memory.
     package static let maximumSearchVolume = 2_000_000
 
-    package init(frame: NeighborListFrame, positions: [SIMD3<Double>], cutoff: Double) {
+    /// Farthest an atom may lie from the cell, in cell lengths along a periodic axis: far beyond
+    /// any real input (an MD code wraps long before), and the wrap counts stay exact integers
+    /// (Int32 on the device). Found by fuzzing: a coordinate of 1e308 in a periodic cell trapped.
+    package static let maximumWraps = 1_000_000
+
+    /// Throws `NeighborListError` for an atom more than `maximumWraps` cells away along a
+    /// periodic axis.
+    package init(frame: NeighborListFrame, positions: [SIMD3<Double>], cutoff: Double) throws {
         let n = positions.count
         // A hair above the cutoff so that rounding in the wrapped fractional coordinates can
         // never hide a pair sitting exactly at the search boundary.
@@ -45,6 +52,10 @@ package struct BinGrid {
             if frame.periodic[a] {
                 for i in 0..<n {
                     let k = frac[i][a].rounded(.down)
+                    guard abs(k) <= Double(Self.maximumWraps) else {
+                        throw NeighborListError("atom \(i) lies \(k) cell lengths away from the cell along lattice vector \(a + 1) "
+                            + "(at most \(Self.maximumWraps) allowed): check its coordinates or wrap the structure")
+                    }
                     frac[i][a] -= k
                     wraps[i][a] = Int(k)
                 }

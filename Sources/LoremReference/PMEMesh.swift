@@ -57,7 +57,14 @@ struct PMEMesh: Sendable {
         order = parameters.order
         self.smearing = smearing
         self.volume = volume
-        size = SIMD3((0..<3).map { a in PMEMesh.fftFriendly(max(Int((norm(cell[a]) / spacing).rounded(.up)), 2 * parameters.order)) })
+        // A mesh beyond a few hundred million points would not fit in memory (found by fuzzing a
+        // cell vector of 5.6e9 Å); refused before any Int conversion can trap.
+        let points = (0..<3).map { a in (norm(cell[a]) / spacing).rounded(.up) }
+        guard points.allSatisfy({ $0.isFinite && $0 <= 100_000 }), points.reduce(1, *) <= 200_000_000 else {
+            throw EwaldError("the cell needs a PME mesh of \(points.map { Int(min($0, 1e15)) }) points (at most 100,000 per axis "
+                + "and 2e8 in all): check the cell, or use a larger --pme-spacing")
+        }
+        size = SIMD3((0..<3).map { a in PMEMesh.fftFriendly(max(Int(points[a]), 2 * parameters.order)) })
         let n = size
         meshGradient = (0..<3).map { Double(n[$0]) * inverseColumns[$0] }
         stencils = positions.map { r in

@@ -63,7 +63,12 @@ public final class NeighborKernels<T: CLReal> {
             throw NeighborSearchError(error.description)
         }
         guard n > 0 else { return try CLPairList(context, atoms: 0, centers: [], others: [], shifts: []) }
-        let grid = BinGrid(frame: frame, positions: positions, cutoff: cutoff)
+        let grid: BinGrid
+        do {
+            grid = try BinGrid(frame: frame, positions: positions, cutoff: cutoff)
+        } catch let error as NeighborListError {
+            throw NeighborSearchError(error.description)
+        }
         guard grid.searchVolume <= BinGrid.maximumSearchVolume else {
             throw NeighborSearchError("cell is too thin for cutoff \(cutoff) (widths \(frame.widths))")
         }
