@@ -248,10 +248,8 @@ struct Bench: ParsableCommand {
             // LoremBEC's default hyper-parameters; -energy drops the tensor heads and keeps every
             // other weight (the heads are read last), so the two time the heads' cost.
             var c = LoremConfig.bornEffectiveChargeDefaults()
-            let weights = LoremWeights.random(config: c, seed: 1)
-            if name == "random-bec-energy" { c.bornEffectiveCharges = false }
-            return (TrainedModel(config: c, weights: name == "random-bec" ? weights : LoremWeights.random(config: c, seed: 1),
-                                 baseline: [:], directory: "(random)"),
+            c.bornEffectiveCharges = name == "random-bec"
+            return (TrainedModel(config: c, weights: LoremWeights.random(config: c, seed: 1), baseline: [:], directory: "(random)"),
                     "LoremBEC default hyper-parameters, random weights" + (name == "random-bec" ? "" : ", without the Born-charge heads"))
         default:
             return (try TrainedModel.load(path: name), name)

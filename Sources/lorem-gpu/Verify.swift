@@ -32,7 +32,7 @@ struct Verify: ParsableCommand {
         print("engine: \(description)   reference: float64 CPU")
         print(VerificationRow.header + (trained.config.bornEffectiveCharges ? "     max|ΔZ| (e)" : ""))
         var failed = false
-        var pmeRows: [(frame: Int, row: VerificationRow)] = []
+        var pmeRows: [VerificationRow] = []
         for (k, s) in frames.enumerated() {
             let expected = try reference.evaluate(s, forces: true)
             let row = VerificationRow(frame: k, structure: s, engine: try engine.evaluate(s, forces: true), reference: expected)
@@ -40,13 +40,13 @@ struct Verify: ParsableCommand {
             failed = failed || !ok
             print(row.formatted + (ok ? "" : "   <-- over tolerance"))
             if trained.config.longRange, s.pbc.contains(true), case .pme = method.reciprocal(atoms: s.count) {
-                pmeRows.append((k, VerificationRow(frame: k, structure: s, engine: expected, reference: try exact.evaluate(s, forces: true))))
+                pmeRows.append(VerificationRow(frame: k, structure: s, engine: expected, reference: try exact.evaluate(s, forces: true)))
             }
         }
         if !pmeRows.isEmpty {
             print("PME against exact Ewald (both the float64 reference; PME's own error, not counted above):")
-            for (k, r) in pmeRows {
-                print(String(format: "  frame %d: |ΔE|/N %.3e eV, max|ΔF| %.3e eV/Å, rms ΔF %.3e eV/Å", k, r.energyPerAtom, r.maxForce, r.rmsForce))
+            for r in pmeRows {
+                print(String(format: "  frame %d: |ΔE|/N %.3e eV, max|ΔF| %.3e eV/Å, rms ΔF %.3e eV/Å", r.frame, r.energyPerAtom, r.maxForce, r.rmsForce))
             }
         }
         print(failed ? "FAILED: some frames exceed the tolerance (\(tolerance))" : "OK: all frames within \(tolerance)")
