@@ -29,8 +29,9 @@ struct AtomLineParser {
         numbersIndex = columns.firstIndex { $0.name == "Z" || $0.name == "numbers" }
         positionIndex = columns.firstIndex { $0.name == "pos" || $0.name == "positions" }
         buffers = Array(repeating: Buffer(), count: columns.count)
-        numbers.reserveCapacity(atomCount)
-        positions.reserveCapacity(atomCount)
+        // The count comes from the file and may be absurd; the lines that follow bound the rest.
+        numbers.reserveCapacity(min(atomCount, 1 << 16))
+        positions.reserveCapacity(min(atomCount, 1 << 16))
     }
 
     /// Checks that the columns the model needs exist with the right type and width.

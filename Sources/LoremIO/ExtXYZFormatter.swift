@@ -11,13 +11,13 @@ enum ExtXYZFormatter {
     /// Column names the reader maps onto `numbers` and `positions`.
     static let reservedColumns: Set<String> = ["species", "symbols", "pos", "positions", "Z", "numbers"]
 
-    static func format(_ frames: [Structure], file: String) throws(StructureFileError) -> String {
+    static func format(_ frames: [Structure], file: String, firstFrame: Int = 0) throws(StructureFileError) -> String {
         var out = ""
         for (index, frame) in frames.enumerated() {
             do {
                 try append(frame, to: &out)
             } catch {
-                throw StructureFileError(file: file, frame: index, kind: error.kind, detail: error.detail)
+                throw StructureFileError(file: file, frame: firstFrame + index, kind: error.kind, detail: error.detail)
             }
         }
         return out

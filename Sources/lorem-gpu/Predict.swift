@@ -28,62 +28,115 @@ struct Predict: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Say on stderr how each frame's long range is summed (with --long-range auto: which method it chose).")
     var verbose = false
 
-    @Argument(help: "Input structures (extxyz or xyz, one or more frames).")
+    @Flag(name: .long, help: "Write the frames that can be predicted and list the others (a malformed frame, an element the model lacks, a non-finite result) with their reason, instead of stopping at the first. A frame whose atom count is unreadable still stops the run: the frames after it cannot be found.")
+    var skipBadFrames = false
+
+    @Argument(help: "Input structures (extxyz or xyz, one or more frames; read as a stream, so any length).")
     var input: String
 
-    @Option(name: .shortAndLong, help: "Output extxyz file (written only when every frame succeeded).")
+    @Option(name: .shortAndLong, help: "Output extxyz file (it appears only when the run completes; an error or Ctrl-C leaves no partial file).")
     var output: String
+
+    // Frames go to the engine in batches (one set of device launches each) of at most this many
+    // frames and atoms (a larger frame goes alone): big enough to fill a device with small
+    // molecules, small enough that progress stays visible and memory stays bounded.
+    @Option(name: .long, help: "Most frames per engine batch.")
+    var batchFrames = 256
+
+    @Option(name: .long, help: "Most atoms per engine batch (a larger frame is evaluated alone).")
+    var batchAtoms = 4096
 
     func run() throws {
         // Errors propagate to ArgumentParser, which prints their description and exits non-zero;
-        // nothing is written unless every frame succeeded.
+        // the output is written batch by batch to a temporary file moved into place at the end.
+        guard batchFrames > 0, batchAtoms > 0 else { throw ValidationError("--batch-frames and --batch-atoms must be positive") }
         let trained = try DefaultModel.resolve(model)
         if electricField != nil && !trained.config.bornEffectiveCharges {
             throw ValidationError("--electric-field needs a LoremBEC model (Born effective charges); \(model ?? DefaultModel.name) has none")
         }
         let (engine, engineDescription) = try engineOptions.makeEngine(trained)
         if !quiet { FileHandle.standardError.write("engine: \(engineDescription)\n".data(using: .utf8)!) }
-        let frames = try ExtXYZ.read(path: input)
-        if verbose && trained.config.longRange {
-            for (k, f) in frames.enumerated() {
-                FileHandle.standardError.write("frame \(k): \(f.count) atoms, long range: \(engineOptions.method.summary(for: f))\n".data(using: .utf8)!)
-            }
-        }
+        var frames = try ExtXYZFrames(path: input)
+        let file = try AtomicFile(path: output)
         let predictor = Predictor(model: trained, engine: engine, computeStress: stress, electricField: electricField?.vector)
-        var progress = Progress(total: frames.count, enabled: !quiet)
+        var progress = Progress(enabled: !quiet)
         var summary = ReferenceComparison()
-        var out: [Structure] = []
-        // Frames go to the engine in batches (one set of device launches each), small enough
-        // that progress stays visible and memory stays bounded.
-        var start = 0
-        while start < frames.count {
-            var end = start, atoms = 0
-            while end < frames.count && end - start < 256 && (end == start || atoms + frames[end].count <= 4096) {
-                atoms += frames[end].count
-                end += 1
+        var table = EnergyTable()
+        var skipped: [String] = []
+        var carried: (index: Int, frame: Structure)? = nil
+        var written = 0
+        while true {
+            // A batch: the frame carried over from the last one, then frames until a limit.
+            var batch: [(index: Int, frame: Structure)] = carried.map { [$0] } ?? []
+            carried = nil
+            var atoms = batch.first?.frame.count ?? 0
+            while batch.count < batchFrames {
+                let index = frames.nextFrameIndex
+                let frame: Structure
+                do {
+                    guard let next = try frames.next() else { break }
+                    frame = next
+                } catch {
+                    guard skipBadFrames && frames.canContinue else { throw error }
+                    skipped.append("\(error)")
+                    continue
+                }
+                if verbose && trained.config.longRange {
+                    FileHandle.standardError.write("frame \(index): \(frame.count) atoms, long range: \(engineOptions.method.summary(for: frame))\n".data(using: .utf8)!)
+                }
+                if !batch.isEmpty && atoms + frame.count > batchAtoms {
+                    carried = (index, frame)
+                    break
+                }
+                batch.append((index, frame))
+                atoms += frame.count
             }
-            let batch = Array(frames[start..<end])
-            let predicted = try predictor.predict(batch, firstIndex: start, file: input)
-            for (frame, p) in zip(batch, predicted) { summary.add(reference: frame, prediction: p) }
-            out += predicted
-            progress.step(end)
-            start = end
+            if batch.isEmpty { break }
+            let outcomes = predictor.predictEach(batch.map(\.frame), indices: batch.map(\.index), file: input)
+            var predicted: [Structure] = []
+            for ((index, frame), outcome) in zip(batch, outcomes) {
+                switch outcome {
+                case .success(let p):
+                    summary.add(reference: frame, prediction: p)
+                    table.add(index: index, p)
+                    predicted.append(p)
+                case .failure(let error):
+                    guard skipBadFrames else { throw error }
+                    skipped.append(error.description)
+                }
+            }
+            try file.append(ExtXYZ.format(predicted, file: output, firstFrame: written))
+            written += predicted.count
+            progress.step(frames: batch.last!.index + 1, fraction: frames.fractionRead)
         }
         progress.finish()
-        try ExtXYZ.write(out, to: output)
-        if !quiet { print(Self.energyTable(out), terminator: "") }
+        guard written > 0 else {
+            if skipped.isEmpty { throw StructureFileError(file: input, kind: .emptyFile, detail: "no frames found") }
+            throw ValidationError("no frame of \(input) could be predicted (\(skipped.count) skipped):\n  " + skipped.joined(separator: "\n  "))
+        }
+        try file.commit()
+        if !quiet { print(table.formatted(frames: written), terminator: "") }
         if let report = summary.report() { print(report) }
-        if !quiet { FileHandle.standardError.write("wrote \(out.count) frame(s) to \(output)\n".data(using: .utf8)!) }
+        if !skipped.isEmpty {
+            FileHandle.standardError.write("skipped \(skipped.count) frame(s):\n  \(skipped.joined(separator: "\n  "))\n".data(using: .utf8)!)
+        }
+        if !quiet { FileHandle.standardError.write("wrote \(written) frame(s) to \(output)\n".data(using: .utf8)!) }
+    }
+}
+
+/// One line per frame (the first 20) so a short run shows its result on the terminal; frames are
+/// numbered as in the input file.
+struct EnergyTable {
+    let limit = 20
+    private var rows: [String] = []
+
+    mutating func add(index: Int, _ frame: Structure) {
+        guard rows.count < limit else { return }
+        let e = frame.info(named: "energy")?.asDouble ?? .nan
+        rows.append("frame \(index): \(frame.count) atoms  energy \(String(format: "%.6f", e)) eV\n")
     }
 
-    /// One line per frame (the first 20) so a short run shows its result on the terminal.
-    static func energyTable(_ frames: [Structure], limit: Int = 20) -> String {
-        var text = ""
-        for (k, f) in frames.prefix(limit).enumerated() {
-            let e = f.info(named: "energy")?.asDouble ?? .nan
-            text += "frame \(k): \(f.count) atoms  energy \(String(format: "%.6f", e)) eV\n"
-        }
-        if frames.count > limit { text += "… \(frames.count - limit) more frame(s) in the output file\n" }
-        return text
+    func formatted(frames: Int) -> String {
+        rows.joined() + (frames > rows.count ? "… \(frames - rows.count) more frame(s) in the output file\n" : "")
     }
 }

@@ -12,31 +12,41 @@ struct Predictor {
     /// A homogeneous electric field (V/Å) acting through the Born charges (LoremBEC only).
     var electricField: SIMD3<Double>? = nil
 
-    /// Predicts `frames` (file frames `firstIndex`…) as one engine batch. If the batch fails, the
-    /// frames are redone one by one so the error names the frame that caused it.
+    /// Predicts `frames` (file frames `firstIndex`…) as one engine batch; the first frame that
+    /// fails is an error naming it.
     func predict(_ frames: [Structure], firstIndex: Int, file: String) throws -> [Structure] {
-        for (k, s) in frames.enumerated() {
-            if let reason = model.unknownElement(in: s.numbers) {
-                throw PredictError(file: file, frame: firstIndex + k, reason: reason)
-            }
+        try predictEach(frames, indices: Array(firstIndex..<firstIndex + frames.count), file: file).map { try $0.get() }
+    }
+
+    /// Predicts `frames` (file frames `indices`) as one engine batch, each frame's outcome apart:
+    /// a frame with an element the model lacks, or whose results are not finite, fails alone. If
+    /// the batch fails, its frames are redone one by one so each error names the frame causing it.
+    func predictEach(_ frames: [Structure], indices: [Int], file: String) -> [Result<Structure, PredictError>] {
+        var outcomes: [Result<Structure, PredictError>?] = frames.indices.map { k in
+            model.unknownElement(in: frames[k].numbers).map { .failure(PredictError(file: file, frame: indices[k], reason: $0)) }
         }
-        let results: [EngineResult]
-        do {
-            results = try engine.evaluate(batch: frames, forces: true)
-        } catch {
-            results = try frames.enumerated().map { k, s in
-                do { return try engine.evaluate(s, forces: true) } catch {
-                    throw PredictError(file: file, frame: firstIndex + k, reason: "\(error)")
+        let pending = frames.indices.filter { outcomes[$0] == nil }
+        let batch = pending.map { frames[$0] }
+        let results: [Result<EngineResult, Error>]
+        if let together = try? engine.evaluate(batch: batch, forces: true) {
+            results = together.map { .success($0) }
+        } else {
+            results = batch.map { s in Result { try engine.evaluate(s, forces: true) } }
+        }
+        for (k, result) in zip(pending, results) {
+            let fail = { (reason: String) in Result<Structure, PredictError>.failure(PredictError(file: file, frame: indices[k], reason: reason)) }
+            switch result {
+            case .failure(let error):
+                outcomes[k] = fail("\(error)")
+            case .success(let r):
+                if let what = r.nonFiniteQuantity {
+                    outcomes[k] = fail("the model gave a non-finite \(what) (NaN or inf: atoms far outside the training data, or a broken checkpoint)")
+                } else {
+                    outcomes[k] = .success(output(for: frames[k], electricField.map(r.inField) ?? r))
                 }
             }
         }
-        for (k, r) in results.enumerated() {
-            if let what = r.nonFiniteQuantity {
-                throw PredictError(file: file, frame: firstIndex + k, reason: "the model gave a non-finite \(what) "
-                    + "(NaN or inf: atoms far outside the training data, or a broken checkpoint); nothing was written")
-            }
-        }
-        return zip(frames, results).map { output(for: $0, electricField.map($1.inField) ?? $1) }
+        return outcomes.map { $0! }
     }
 
     /// The input frame with the results written where ASE reads them.
@@ -62,7 +72,7 @@ struct Predictor {
         return out
     }
 
-    /// ASE stress = (1/V)·∂E/∂ε = W/V in Voigt order xx yy zz yz xz xy (LOREM_MATH.md §10.1).
+    /// ASE stress = (1/V)·∂E/∂ε = W/V in Voigt order xx yy zz yz xz xy (docs/MATH.md §10.1).
     static func voigtStress(virial w: [[Double]], cell h: [SIMD3<Double>]) -> [Double] {
         let v = volume(h)
         return [w[0][0], w[1][1], w[2][2], 0.5 * (w[1][2] + w[2][1]), 0.5 * (w[0][2] + w[2][0]), 0.5 * (w[0][1] + w[1][0])]
@@ -76,7 +86,7 @@ struct Predictor {
     }
 }
 
-struct PredictError: Error, CustomStringConvertible {
+struct PredictError: Error, CustomStringConvertible, Equatable {
     let file: String
     let frame: Int
     let reason: String

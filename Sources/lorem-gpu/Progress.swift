@@ -1,26 +1,26 @@
 import Foundation
 
 /// A single self-overwriting progress line on stderr, throttled to a few updates per second, so
-/// long files show where they are without flooding logs.
+/// long files show where they are without flooding logs. Input is streamed, so the number of
+/// frames is not known in advance: the line shows frames done and the share of the file read.
 struct Progress {
-    let total: Int
     let enabled: Bool
     private let start = Date()
     private var lastPrint = Date.distantPast
     private var printed = false
 
-    init(total: Int, enabled: Bool) {
-        self.total = total
-        self.enabled = enabled && total > 1
+    init(enabled: Bool) {
+        self.enabled = enabled
     }
 
-    mutating func step(_ done: Int) {
-        guard enabled, Date().timeIntervalSince(lastPrint) > 0.5 || done == total else { return }
+    mutating func step(frames done: Int, fraction: Double?) {
+        guard enabled, Date().timeIntervalSince(lastPrint) > 0.5 else { return }
         lastPrint = Date()
         let elapsed = Date().timeIntervalSince(start)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let share = fraction.map { String(format: ", %.0f%% of the input read", 100 * $0) } ?? ""
         FileHandle.standardError.write(
-            "\rframe \(done)/\(total)  (\(String(format: "%.2f", rate)) frames/s)".data(using: .utf8)!)
+            "\rframe \(done)  (\(String(format: "%.2f", rate)) frames/s\(share))".data(using: .utf8)!)
         printed = true
     }
 

@@ -108,9 +108,12 @@ final class FuzzTests: XCTestCase {
                     XCTAssertTrue(f.info(named: "energy")?.asDouble?.isFinite ?? false, "case \(k) (\(kind)): energy")
                     XCTAssertTrue(f.realColumn(named: "forces")?.joined().allSatisfy(\.isFinite) ?? false, "case \(k) (\(kind)): forces")
                 }
+                XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["in.xyz", "out.xyz"],
+                               "case \(k) (\(kind)): nothing else written")
                 outcomes["ran", default: 0] += 1
             } catch {
-                XCTAssertFalse(FileManager.default.fileExists(atPath: output.path), "case \(k) (\(kind)): output left after '\(error)'")
+                XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["in.xyz"],
+                               "case \(k) (\(kind)): output or temporary file left after '\(error)'")
                 XCTAssertFalse("\(error)".isEmpty)
                 outcomes["refused", default: 0] += 1
             }
