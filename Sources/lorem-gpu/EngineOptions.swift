@@ -15,10 +15,41 @@ enum LongRangeChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
     case auto, ewald, pme
 }
 
+/// `--device`: the float64 CPU reference, the default OpenCL device (the first GPU, else the first
+/// device) or one by its address from `lorem-gpu devices`.
+enum DeviceChoice: ExpressibleByArgument, Equatable, Sendable {
+    case reference
+    case opencl
+    case openclAt(platform: Int, device: Int)
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ":", omittingEmptySubsequences: false)
+        switch (parts.count, parts.first) {
+        case (1, "reference"): self = .reference
+        case (1, "opencl"): self = .opencl
+        case (3, "opencl"):
+            guard let p = Int(parts[1]), let d = Int(parts[2]), p >= 0, d >= 0 else { return nil }
+            self = .openclAt(platform: p, device: d)
+        default: return nil
+        }
+    }
+
+    static var allValueStrings: [String] { ["reference", "opencl", "opencl:P:D"] }
+
+    /// The address `CLDevices.select` takes.
+    var openCLAddress: String? {
+        switch self {
+        case .reference: return nil
+        case .opencl: return "opencl"
+        case .openclAt(let p, let d): return "opencl:\(p):\(d)"
+        }
+    }
+}
+
 /// Engine choice shared by `predict`, `verify`, `bench` and `driver`.
 struct EngineOptions: ParsableArguments {
-    @Option(name: .long, help: "Engine: 'opencl' (first GPU, else first device), 'opencl:P:D', or 'reference' (float64 CPU). Default: opencl when a device exists.")
-    var device: String?
+    @Option(name: .long, help: "Engine: 'opencl' (first GPU, else first device), 'opencl:P:D' (an address from `lorem-gpu devices`), or 'reference' (float64 CPU). Default: opencl when a device exists.")
+    var device: DeviceChoice?
 
     @Option(name: .long, help: "OpenCL precision (f64 needs cl_khr_fp64).")
     var precision: Precision = .f32
@@ -32,12 +63,6 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "PME mesh spacing in Å (default: cutoff/8, i.e. λ).")
     var pmeSpacing: Double?
 
-    func validate() throws {
-        if let d = device, d != "reference", !d.hasPrefix("opencl") {
-            throw ValidationError("unknown device '\(d)': use reference, opencl or opencl:P:D (see `lorem-gpu devices`)")
-        }
-    }
-
     var method: LongRangeMethod {
         let pme = PMEParameters(order: pmeOrder, spacing: pmeSpacing)
         switch longRange {
@@ -50,20 +75,20 @@ struct EngineOptions: ParsableArguments {
     /// The engine and a one-line description of it. Without --device, the OpenCL default device
     /// is used when one exists, else the reference, with a notice on stderr.
     func makeEngine(_ model: TrainedModel) throws -> (engine: any LoremEngine, description: String) {
-        let spec: String
+        let choice: DeviceChoice
         if let device {
-            spec = device
+            choice = device
         } else if let found = try? CLDevices.all(), !found.isEmpty {
-            spec = "opencl"
+            choice = .opencl
         } else {
             notice("no OpenCL device found: using the float64 reference engine (--device reference)")
-            spec = "reference"
+            choice = .reference
         }
-        if spec == "reference" {
+        guard let address = choice.openCLAddress else {
             return (try ReferenceEngine(config: model.config, weights: model.weights, longRange: method),
                     "reference (float64 CPU)")
         }
-        let chosen = try CLDevices.select(spec)
+        let chosen = try CLDevices.select(address)
         let engine: any LoremEngine = precision == .f64
             ? try DeviceEngine<Double>(config: model.config, weights: model.weights, device: chosen, longRange: method)
             : try DeviceEngine<Float>(config: model.config, weights: model.weights, device: chosen, longRange: method)
