@@ -7,6 +7,14 @@ import XCTest
 final class AllocationLimitTests: XCTestCase {
     static let limit = 1 << 20
 
+    /// Byte counts past 2³¹ print whole (a 32-bit "%d" once printed 12.8 GiB as 849969152 bytes).
+    func testByteCountsAbove32Bits() {
+        XCTAssertEqual(byteCount(13_743_895_347), "12.8 GiB (13743895347 bytes)")
+        XCTAssertEqual(byteCount(8 << 30), "8.0 GiB (8589934592 bytes)")
+        XCTAssertEqual(byteCount(1536), "1.5 KiB (1536 bytes)")
+        XCTAssertEqual(byteCount(12), "12 bytes")
+    }
+
     func testDeviceReportsItsLimit() throws {
         let context = try TestDevice.context()
         XCTAssertGreaterThan(context.device.maxAllocationBytes, 0)

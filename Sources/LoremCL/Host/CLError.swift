@@ -63,7 +63,8 @@ public enum CLError: Error, CustomStringConvertible, Equatable {
 func byteCount(_ bytes: Int) -> String {
     let units = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)]
     guard let (name, size) = units.first(where: { bytes >= $0.1 }) else { return "\(bytes) bytes" }
-    return String(format: "%.1f %@ (%d bytes)", Double(bytes) / Double(size), name, bytes)
+    // Interpolated, not "%d": that format reads a 32-bit integer and printed 12.8 GiB as 849969152 bytes.
+    return String(format: "%.1f ", Double(bytes) / Double(size)) + "\(name) (\(bytes) bytes)"
 }
 
 /// Throws `CLError.call` unless `status` is CL_SUCCESS.
