@@ -25,17 +25,17 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var engineOptions: EngineOptions
 
-    @Option(name: .long, help: "Rocksalt NaCl supercells: repetitions n (n³·8 atoms), comma separated.")
-    var cells: String?
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Rocksalt NaCl supercells: repetitions n (n³·8 atoms), separated by commas or spaces.", valueName: "n"))
+    var cells: [SizeListArgument] = []
 
-    @Option(name: .long, help: "Periodic water boxes at liquid density: molecules per box (3 atoms each), comma separated.")
-    var water: String?
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Periodic water boxes at liquid density: molecules per box (3 atoms each), separated by commas or spaces.", valueName: "n"))
+    var water: [SizeListArgument] = []
 
-    @Option(name: .long, help: "Non-periodic water clusters: molecules per cluster, comma separated (36 = 108 atoms).")
-    var waterClusters: String?
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Non-periodic water clusters: molecules per cluster, separated by commas or spaces (36 = 108 atoms).", valueName: "n"))
+    var waterClusters: [SizeListArgument] = []
 
-    @Option(name: .long, help: "Batches of small gas-phase molecules evaluated as one engine batch: molecules per batch, comma separated.")
-    var molecules: String?
+    @Option(name: .long, parsing: .upToNextOption, help: ArgumentHelp("Batches of small gas-phase molecules evaluated as one engine batch: molecules per batch, separated by commas or spaces.", valueName: "n"))
+    var molecules: [SizeListArgument] = []
 
     @Option(name: .long, help: "Benchmark every frame of this extxyz file (each frame its own system).")
     var structures: String?
@@ -197,21 +197,21 @@ struct Bench: ParsableCommand {
     // MARK: systems and models
 
     func makeSystems() throws -> [BenchSystem] {
-        let none = [cells, water, waterClusters, molecules, structures].allSatisfy { $0 == nil }
+        let none = [cells, water, waterClusters, molecules].allSatisfy(\.isEmpty) && structures == nil
         var systems: [BenchSystem] = []
-        for n in try Self.list(cells ?? (none ? "2,3,4" : ""), option: "--cells") {
+        for n in none ? [2, 3, 4] : cells.flattened {
             systems.append(BenchSystem(kind: "rocksalt", name: "NaCl rocksalt \(n)x\(n)x\(n)",
                                        structures: [BenchSystems.rocksalt(repetitions: n)]))
         }
-        for n in try Self.list(water ?? (none ? "64,512" : ""), option: "--water") {
+        for n in none ? [64, 512] : water.flattened {
             systems.append(BenchSystem(kind: "water", name: "water box \(n) molecules",
                                        structures: [BenchSystems.waterBox(molecules: n)]))
         }
-        for n in try Self.list(waterClusters ?? (none ? "36" : ""), option: "--water-clusters") {
+        for n in none ? [36] : waterClusters.flattened {
             systems.append(BenchSystem(kind: "water-cluster", name: "water cluster \(n) molecules",
                                        structures: [BenchSystems.waterCluster(molecules: n)]))
         }
-        for n in try Self.list(molecules ?? (none ? "64" : ""), option: "--molecules") {
+        for n in none ? [64] : molecules.flattened {
             systems.append(BenchSystem(kind: "molecules", name: "batch of \(n) small molecules",
                                        structures: BenchSystems.moleculeBatch(count: n)))
         }
@@ -224,15 +224,6 @@ struct Bench: ParsableCommand {
         }
         guard !systems.isEmpty else { throw ValidationError("no systems to benchmark") }
         return systems
-    }
-
-    static func list(_ text: String, option: String) throws -> [Int] {
-        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        let values = parts.compactMap { Int($0) }
-        guard values.count == parts.count, values.allSatisfy({ $0 >= 1 }) else {
-            throw ValidationError("\(option) wants positive integers separated by commas, got '\(text)'")
-        }
-        return values
     }
 
     /// 'default', 'random' or a checkpoint path, with a description for the table.

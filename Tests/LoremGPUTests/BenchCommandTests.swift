@@ -150,9 +150,18 @@ final class BenchCommandTests: XCTestCase {
 
     func testBadSizes() {
         XCTAssertThrowsError(try Bench.parseAsRoot(["--repeats", "0"]))
-        var command = try! Bench.parseAsRoot(["--water", "0"]) as! Bench
-        XCTAssertThrowsError(try command.run())
-        command = try! Bench.parseAsRoot(["--cells", "2,x"]) as! Bench
-        XCTAssertThrowsError(try command.run())
+        for bad in [["--water", "0"], ["--cells", "2,x"], ["--cells", "2,,3"], ["--molecules", "1,-1"]] {
+            XCTAssertThrowsError(try Bench.parseAsRoot(bad), "\(bad)") { error in
+                XCTAssertTrue(Bench.message(for: error).contains("'\(bad[1])' is invalid"), Bench.message(for: error))
+            }
+        }
+    }
+
+    /// Size lists are arrays: commas, spaces and repeated options give the same systems.
+    func testSizeListsAreArrays() throws {
+        for args in [["--cells", "2,3", "--water", "8"], ["--cells", "2", "3", "--water", "8"], ["--cells", "2", "--water", "8", "--cells", "3"]] {
+            let command = try Bench.parseAsRoot(args) as! Bench
+            XCTAssertEqual(try command.makeSystems().map(\.name), ["NaCl rocksalt 2x2x2", "NaCl rocksalt 3x3x3", "water box 8 molecules"], "\(args)")
+        }
     }
 }
