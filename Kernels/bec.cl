@@ -1,4 +1,4 @@
-// LoremBEC's tensor heads, PerParticleTensorPredictor (LOREM_MATH.md §12.2), forward only (the
+// LoremBEC's tensor heads, PerParticleTensorPredictor (docs/MATH.md §12.2), forward only (the
 // Born charges are not differentiated, §12.4). The three Dense layers and the halves' Dense are
 // equivariant.cl's eq_dense_forward; this family adds what those layers do beyond it and the
 // head's last step, each in the reference's order (LoremReference.TensorPredictor):

@@ -1,5 +1,5 @@
 // Plain (non-equivariant) layers of LOREM: flax Dense, silu, and LayerNorm with their
-// backward passes (LOREM_MATH.md §6). Matrices are row-major; a dense kernel W is [K, N]
+// backward passes (docs/MATH.md §6). Matrices are row-major; a dense kernel W is [K, N]
 // as flax stores it, so y = x·W + b with x [M, K] and y [M, N].
 //
 // Two shapes of the matrix products, chosen by the host from the device type:

@@ -1,5 +1,5 @@
 // e3x's equivariant layers and LOREM's degree-norm features, with their backward passes:
-// Dense per degree (LOREM_MATH.md §3), Tensor (§4.2, also the core of TensorDense §4.3 and
+// Dense per degree (docs/MATH.md §3), Tensor (§4.2, also the core of TensorDense §4.3 and
 // MessagePass §5) and flat(‖X‖) (§7.1).
 //
 // Spherical arrays are [rows, (L+1)², F] row-major: element (i, a, f) at (i·slots + a)·F + f.

@@ -1,5 +1,5 @@
 // Exact Ewald summation as LOREM calls jax-pme (Ewald, exponent 1, half-space): the forward
-// potentials of LOREM_MATH.md §8 and the explicit geometric gradient of §10.2 (G2, G3, G6), for
+// potentials of docs/MATH.md §8 and the explicit geometric gradient of §10.2 (G2, G3, G6), for
 // all EWALD_CHANNELS charge channels in one pass. Charges, potentials and cotangents are
 // [N, EWALD_CHANNELS] row-major, so an atom's channels are contiguous; positions and pair
 // vectors are [·, 3]; each k-vector is a real4 (k_x, k_y, k_z, w_k = G(k)/(2V)) with its integer

@@ -1,4 +1,4 @@
-// Per-pair geometry of LOREM's `Initial` (LOREM_MATH.md §1, §2, §7.1) and its backward
+// Per-pair geometry of LOREM's `Initial` (docs/MATH.md §1, §2, §7.1) and its backward
 // (§10.2 G1): pair vectors, distances, cutoff-weighted Bernstein basis with e3x's custom
 // derivative rule, Racah spherical harmonics with their gradients, pair-vector gradients and
 // their scatter onto atoms without atomics.

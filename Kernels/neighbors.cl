@@ -1,4 +1,4 @@
-// The full neighbour list of LOREM_MATH.md §0 (vesin `ase_neighbor_list("ijDS")`): every
+// The full neighbour list of docs/MATH.md §0 (vesin `ase_neighbor_list("ijDS")`): every
 // directed pair (i, j, S) with |R_j − R_i + S·h| < cutoff (strict), both directions, periodic
 // self-images (i, i, S ≠ 0) included, in the canonical order of LoremReference.NeighborList
 // (by center, then by (other, S_x, S_y, S_z)).

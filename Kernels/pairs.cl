@@ -1,4 +1,4 @@
-// Pair↔atom plumbing shared by every LOREM stage (LOREM_MATH.md §7): segment sums Σ_{p→i},
+// Pair↔atom plumbing shared by every LOREM stage (docs/MATH.md §7): segment sums Σ_{p→i},
 // row gathers, column concatenation, the radial contraction of RadialCoefficients (§7.1) and
 // the spherical edge basis G = w(deg a)·Y_a (§7.2 steps 5 and 9), with their backwards.
 //

@@ -1,4 +1,4 @@
-// Smooth particle-mesh Ewald, the reciprocal-space part of the long range (LOREM_MATH.md §9),
+// Smooth particle-mesh Ewald, the reciprocal-space part of the long range (docs/MATH.md §9),
 // for all PME_CHANNELS charge channels at once; the real-space, self, background and slab
 // terms stay with Kernels/ewald.cl, exactly as for the exact k-sum.
 //

@@ -32,7 +32,7 @@ lines = [
     "// Do not edit by hand.",
     "",
     "/// β_k^{(n)} = −betaln(1+n−k, 1+k) − ln(n+1) exactly as jax evaluates it in float32 at training",
-    "/// time (LOREM_MATH.md §2.3), for n = 0…63 (num_radial K = n+1 up to 64).",
+    "/// time (docs/MATH.md §2.3), for n = 0…63 (num_radial K = n+1 up to 64).",
     "public enum BernsteinTables {",
     f"    public static let maxCount = {max(tables) + 1}",
     "    public static func beta(n: Int) -> [Float]? { n >= 0 && n < table.count ? table[n] : nil }",

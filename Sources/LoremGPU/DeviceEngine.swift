@@ -20,7 +20,7 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
     public private(set) var lastKernelTimes: [(kernel: String, seconds: Double, calls: Int)] = []
     public var profiling = false
 
-    /// `longRange` picks exact Ewald or PME for periodic structures (LOREM_MATH.md §8, §9).
+    /// `longRange` picks exact Ewald or PME for periodic structures (docs/MATH.md §8, §9).
     public convenience init(config: LoremConfig, weights: LoremWeights, device: CLDevice,
                             longRange: LongRangeMethod = .ewald) throws {
         try self.init(config: config, weights: weights, context: CLContext.shared(device), longRange: longRange)
@@ -95,7 +95,7 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
         var initial = DeviceInitialStage(weights: weights.initial, speciesPairs: speciesPairs, config: config)
         var (h, A, energies) = try initial.forward(numbers: numbers, g, k)
         // LoremBEC's heads read A after the initial layers and after each iteration, and U of the
-        // long range (LOREM_MATH.md §12.1); each adds into `apt` at once, before A moves on.
+        // long range (docs/MATH.md §12.1); each adds into `apt` at once, before A moves on.
         var heads = weights.tensorPredictors.makeIterator()
         let apt = weights.tensorPredictors.isEmpty ? nil : try k.zeros(g.atoms * 9)
         func head(_ x: CLBuffer<T>) throws {

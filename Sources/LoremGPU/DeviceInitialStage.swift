@@ -1,7 +1,7 @@
 import LoremCL
 import LoremModel
 
-/// Steps 2–8 of `Lorem.__call__` on the device (LOREM_MATH.md §7.2), mirroring
+/// Steps 2–8 of `Lorem.__call__` on the device (docs/MATH.md §7.2), mirroring
 /// LoremReference's InitialStage op for op.
 struct DeviceInitialStage<T: CLReal> {
     let w: DeviceWeights<T>.Initial

@@ -1,7 +1,7 @@
 import LoremCL
 import LoremModel
 
-/// One message-passing iteration on the device (LOREM_MATH.md §7.2 step 9, §5), mirroring
+/// One message-passing iteration on the device (docs/MATH.md §7.2 step 9, §5), mirroring
 /// LoremReference's InteractionStage op for op.
 struct DeviceInteractionStage<T: CLReal> {
     let w: DeviceWeights<T>.Interaction

@@ -28,7 +28,7 @@ struct DeviceLongRange<T: CLReal> {
     }
 }
 
-/// Step 10 of `Lorem.__call__` on the device (LOREM_MATH.md §7.2, §8), mirroring
+/// Step 10 of `Lorem.__call__` on the device (docs/MATH.md §7.2, §8), mirroring
 /// LoremReference's LongRangeStage: charges [N, C] with all C channels in one Ewald pass (Ewald
 /// is the only per-structure operation, §0 "Batching"). All molecules of the batch share one
 /// direct-sum launch (`EwaldMolecules`, §8.3); each periodic structure (bulk, slab) has its own

@@ -5,7 +5,7 @@ import LoremModel
 /// device and extended when a batch brings a new element.
 ///
 /// Why a table: the first RadialCoefficients MLP sees only [species_{c(p)} ‖ species_{o(p)}]
-/// (LOREM_MATH.md §7.2 step 2), two rows of the embedding, so its output for pair p is a
+/// (docs/MATH.md §7.2 step 2), two rows of the embedding, so its output for pair p is a
 /// function of (Z_c, Z_o) alone. Evaluating it once per ordered pair of the elements present
 /// leaves each batch only an index per pair, and the contraction with the radial basis (§7.1)
 /// reads the table row. Each row is the same dense arithmetic as a per-pair evaluation (the

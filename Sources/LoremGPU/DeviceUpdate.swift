@@ -1,7 +1,7 @@
 import LoremCL
 import LoremModel
 
-/// LOREM `Update` on the device (LOREM_MATH.md §7.1): x ← LN0(x + MLP0(y)); x ← LN1(x + MLP1(x)),
+/// LOREM `Update` on the device (docs/MATH.md §7.1): x ← LN0(x + MLP0(y)); x ← LN1(x + MLP1(x)),
 /// with the backward mirroring `DenseOps.update`/`updateBackward` of the reference.
 struct DeviceUpdate<T: CLReal> {
     let mlp0: CLMLP<T>, norm0: CLLayerNorm<T>, mlp1: CLMLP<T>, norm1: CLLayerNorm<T>

@@ -1,7 +1,7 @@
 /// One atomic structure (one extxyz frame): what every engine consumes.
 ///
 /// Conventions follow ASE: `cell` holds the three lattice vectors as rows (h_A in
-/// LOREM_MATH.md §0), `pbc` flags each of those vectors as periodic, positions are in Å.
+/// docs/MATH.md §0), `pbc` flags each of those vectors as periodic, positions are in Å.
 /// Everything the model does not use (extra per-atom columns, per-frame info) is kept
 /// verbatim so `predict` can write it back unchanged.
 public struct Structure: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// e3x's `basic_bernstein` radial basis times nothing else (LOREM_MATH.md §2.3), with the
+/// e3x's `basic_bernstein` radial basis times nothing else (docs/MATH.md §2.3), with the
 /// custom derivative rule that lorem-jax's forces are built from.
 ///
 /// The log-normalizations β_k^{(n)} are the float32 values jax computes at training time
@@ -46,7 +46,7 @@ public struct BernsteinBasis: Sendable {
         Self.evaluate(x: r / cutoff, beta: beta)
     }
 
-    /// dB_k/dr by the custom JVP rule n·(B_{k−1}^{(n−1)} − B_k^{(n−1)}) / c (LOREM_MATH.md §2.3).
+    /// dB_k/dr by the custom JVP rule n·(B_{k−1}^{(n−1)} − B_k^{(n−1)}) / c (docs/MATH.md §2.3).
     public func derivatives(_ r: Double) -> [Double] {
         let n = count - 1
         let lower = Self.evaluate(x: r / cutoff, beta: betaLower)
@@ -73,7 +73,7 @@ public struct BernsteinBasis: Sendable {
     }
 }
 
-/// The cosine cutoff fc(r) = ½cos(πr/c) + ½ for r < c, else 0 (LOREM_MATH.md §2.2).
+/// The cosine cutoff fc(r) = ½cos(πr/c) + ½ for r < c, else 0 (docs/MATH.md §2.2).
 public enum CosineCutoff {
     public static func value(_ r: Double, cutoff c: Double) -> Double {
         r < c ? 0.5 * cos(Double.pi * r / c) + 0.5 : 0

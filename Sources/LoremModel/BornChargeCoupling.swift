@@ -1,6 +1,6 @@
 import Foundation
 
-/// The coupling of `PerParticleTensorPredictor`'s last layer (LOREM_MATH.md §12.2): e3x's
+/// The coupling of `PerParticleTensorPredictor`'s last layer (docs/MATH.md §12.2): e3x's
 /// `TensorDense(features=1, max_degree=2, include_pseudotensors=True)` of two degree-L' arrays p
 /// and q, of which only the even-parity output slot is kept,
 ///

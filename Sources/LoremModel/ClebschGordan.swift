@@ -9,7 +9,7 @@ public struct CouplingEntry: Sendable, Equatable {
 }
 
 /// Sparse table of the parity-even Clebsch–Gordan coefficients that `e3x.nn.Tensor` with
-/// `include_pseudotensors=False` uses (LOREM_MATH.md §4.1–4.2): only paths with l1+l2+l3 even
+/// `include_pseudotensors=False` uses (docs/MATH.md §4.1–4.2): only paths with l1+l2+l3 even
 /// and |l1−l2| ≤ l3 ≤ l1+l2 survive, so only those are stored.
 ///
 /// Built from the Gaunt-integral recipe of §4.1, C = (2l3+1)/|⟨l1 0 l2 0|l3 0⟩| · (1/4π)∫Y_aY_bY_c,
@@ -67,7 +67,7 @@ public struct CouplingTable: Sendable {
         return out
     }
 
-    /// ⟨l1 0 l2 0 | l3 0⟩ for l1+l2+l3 even, in closed form (LOREM_MATH.md §4.1).
+    /// ⟨l1 0 l2 0 | l3 0⟩ for l1+l2+l3 even, in closed form (docs/MATH.md §4.1).
     static func parityEvenCG(_ l1: Int, _ l2: Int, _ l3: Int) -> Double {
         let J = l1 + l2 + l3, g = J / 2
         func f(_ n: Int) -> Double { n <= 1 ? 1 : (2...n).reduce(1.0) { $0 * Double($1) } }

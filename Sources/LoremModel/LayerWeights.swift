@@ -1,7 +1,7 @@
 /// Weight containers for each kind of layer LOREM uses. Matrices are row-major [in, out], as flax
 /// stores kernels, so y = x·W is `y[g] = Σ_f x[f] · kernel[f·out + g]`.
 
-/// flax `nn.Dense`: y = x·W (+ b) (LOREM_MATH.md §6).
+/// flax `nn.Dense`: y = x·W (+ b) (docs/MATH.md §6).
 public struct DenseWeights: Sendable {
     public let inputs: Int
     public let outputs: Int
@@ -9,21 +9,21 @@ public struct DenseWeights: Sendable {
     public let bias: [Double]?
 }
 
-/// LOREM `MLP`: Dense → silu → … → Dense, all with bias (LOREM_MATH.md §6).
+/// LOREM `MLP`: Dense → silu → … → Dense, all with bias (docs/MATH.md §6).
 public struct MLPWeights: Sendable {
     public let layers: [DenseWeights]
     public var inputs: Int { layers[0].inputs }
     public var outputs: Int { layers[layers.count - 1].outputs }
 }
 
-/// flax `nn.LayerNorm` with ε = 1e-6 (LOREM_MATH.md §6).
+/// flax `nn.LayerNorm` with ε = 1e-6 (docs/MATH.md §6).
 public struct LayerNormWeights: Sendable {
     public let scale: [Double]
     public let bias: [Double]
     public static let epsilon = 1e-6
 }
 
-/// LOREM `Update(d)`: x ← LN0(x + MLP0(y)); x ← LN1(x + MLP1(x)) (LOREM_MATH.md §7.1).
+/// LOREM `Update(d)`: x ← LN0(x + MLP0(y)); x ← LN1(x + MLP1(x)) (docs/MATH.md §7.1).
 public struct UpdateWeights: Sendable {
     public let mlp0: MLPWeights
     public let norm0: LayerNormWeights
@@ -32,7 +32,7 @@ public struct UpdateWeights: Sendable {
 }
 
 /// e3x `Dense` without bias on an equivariant array: one [F_in, F_out] kernel per degree
-/// (LOREM_MATH.md §3).
+/// (docs/MATH.md §3).
 public struct EquivariantDenseWeights: Sendable {
     public let perDegree: [DenseWeights]
     public var maxDegree: Int { perDegree.count - 1 }
@@ -40,7 +40,7 @@ public struct EquivariantDenseWeights: Sendable {
     public var outputs: Int { perDegree[0].outputs }
 }
 
-/// e3x `Tensor` (LOREM_MATH.md §4.2): per-path, per-feature weights W[l1,l2,l3,f] and the sparse
+/// e3x `Tensor` (docs/MATH.md §4.2): per-path, per-feature weights W[l1,l2,l3,f] and the sparse
 /// coupling table of the surviving paths.
 public struct TensorWeights: Sendable {
     public let maxDegree1: Int, maxDegree2: Int, maxDegree3: Int
@@ -54,20 +54,20 @@ public struct TensorWeights: Sendable {
     }
 }
 
-/// e3x `TensorDense`: Dense to 2·F_out, split in halves, Tensor of the halves (LOREM_MATH.md §4.3).
+/// e3x `TensorDense`: Dense to 2·F_out, split in halves, Tensor of the halves (docs/MATH.md §4.3).
 public struct TensorDenseWeights: Sendable {
     public let dense: EquivariantDenseWeights
     public let tensor: TensorWeights
     public var outputs: Int { tensor.features }
 }
 
-/// e3x `MessagePass`: filter Dense on the edge basis, Tensor(filter, source node) (LOREM_MATH.md §5).
+/// e3x `MessagePass`: filter Dense on the edge basis, Tensor(filter, source node) (docs/MATH.md §5).
 public struct MessagePassWeights: Sendable {
     public let filter: EquivariantDenseWeights
     public let tensor: TensorWeights
 }
 
-/// LoremBEC's `PerParticleTensorPredictor(features=d)` (LOREM_MATH.md §12.2): three e3x Dense
+/// LoremBEC's `PerParticleTensorPredictor(features=d)` (docs/MATH.md §12.2): three e3x Dense
 /// layers with bias (on degree 0 only) and gated silu between them, then a TensorDense to one
 /// even-parity 0 ⊕ 1 ⊕ 2 output whose nine slots map to a 3×3 tensor.
 public struct TensorPredictorWeights: Sendable {

@@ -1,4 +1,4 @@
-/// Hyper-parameters of `lorem.models.mlip.Lorem` (LOREM_MATH.md §0), with lorem-jax's defaults.
+/// Hyper-parameters of `lorem.models.mlip.Lorem` (docs/MATH.md §0), with lorem-jax's defaults.
 public struct LoremConfig: Sendable, Equatable {
     public var cutoff: Double = 5.0
     public var maxDegree: Int = 6
@@ -14,7 +14,7 @@ public struct LoremConfig: Sendable, Equatable {
     public var equivariantMessagePassing: Bool = true
     public var initializeNodeFeatures: Bool = true
     /// `lorem.models.bec.LoremBEC`: the same energy model plus per-atom Born effective charges
-    /// (LOREM_MATH.md §12).
+    /// (docs/MATH.md §12).
     public var bornEffectiveCharges: Bool = false
 
     public init() {}

@@ -1,6 +1,6 @@
 import LoremIO
 
-/// Steps 1–8 of `Lorem.__call__` (LOREM_MATH.md §7.2): embeddings, the species-pair radial
+/// Steps 1–8 of `Lorem.__call__` (docs/MATH.md §7.2): embeddings, the species-pair radial
 /// coefficients, node initialisation, the first scalar and spherical updates and the first energy.
 public struct InitialStageWeights: Sendable {
     public let embedding: [Double]            // [100, n_s], indexed by Z
@@ -44,12 +44,12 @@ public struct LongRangeWeights: Sendable {
 }
 
 /// All weights of a `Lorem` model, looked up by their flax names in creation order
-/// (LOREM_MATH.md §7.3) and shape-checked against the config.
+/// (docs/MATH.md §7.3) and shape-checked against the config.
 public struct LoremWeights: Sendable {
     public let initial: InitialStageWeights
     public let interactions: [InteractionWeights]
     public let longRange: LongRangeWeights?
-    /// LoremBEC's tensor heads (LOREM_MATH.md §12.1), in creation order: after the initial
+    /// LoremBEC's tensor heads (docs/MATH.md §12.1), in creation order: after the initial
     /// layers, after each message-passing iteration, and (with `lr`) after the long range; empty
     /// for `Lorem`.
     public let tensorPredictors: [TensorPredictorWeights]

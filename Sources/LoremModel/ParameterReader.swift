@@ -79,7 +79,7 @@ struct ParameterReader {
     }
 
     /// LoremBEC's `PerParticleTensorPredictor(features=d)` on a degree-L input with s features
-    /// (LOREM_MATH.md §12.3). Its TensorDense includes pseudotensors: the tensor kernel has an
+    /// (docs/MATH.md §12.3). Its TensorDense includes pseudotensors: the tensor kernel has an
     /// output parity axis of 2, of which the even slot is kept.
     func tensorPredictor(_ path: String, maxDegree L: Int, inputs s: Int, features d: Int) throws -> TensorPredictorWeights {
         let kernel = try array(path + "/TensorDense_0/tensor/kernel", shape: [1, L + 1, 1, L + 1, 2, 3, 1])

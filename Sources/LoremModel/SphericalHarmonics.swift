@@ -1,7 +1,7 @@
 import Foundation
 
 /// Real spherical harmonics with Racah normalization and no Condon–Shortley phase, in e3x's
-/// Cartesian slot order (LOREM_MATH.md §1). Evaluated by the stable Q_l^m recursion in z and the
+/// Cartesian slot order (docs/MATH.md §1). Evaluated by the stable Q_l^m recursion in z and the
 /// (x + iy)^m recursion for the azimuthal part.
 ///
 /// The gradient returned is that of this particular extension off the unit sphere. Only its

@@ -1,4 +1,4 @@
-/// Flat (l,m) indexing of equivariant arrays in e3x's "Cartesian order" (LOREM_MATH.md §0):
+/// Flat (l,m) indexing of equivariant arrays in e3x's "Cartesian order" (docs/MATH.md §0):
 /// degree l occupies slots l²…l²+2l in the order m = +l, −l, +(l−1), −(l−1), …, +1, −1, 0.
 public enum SphericalLayout {
     /// Number of flat slots (L+1)² for degrees 0…L.
@@ -27,7 +27,7 @@ public enum SphericalLayout {
         return out
     }
 
-    /// λ_l = (2l+1)^{1/4}, lorem-jax's `l_factors` (LOREM_MATH.md §7.1). lorem-jax builds them
+    /// λ_l = (2l+1)^{1/4}, lorem-jax's `l_factors` (docs/MATH.md §7.1). lorem-jax builds them
     /// with `dtype=float`, i.e. in the working precision, so the float64 reference uses the exact
     /// double values (float32 engines round them).
     public static func normFactors(maxDegree L: Int) -> [Double] {

@@ -2,7 +2,7 @@ import Foundation
 import LoremModel
 
 /// Forward and backward of the plain (non-equivariant) layers: flax Dense, silu, LOREM MLP,
-/// LayerNorm and Update (LOREM_MATH.md §6, §7.1). Weights are constants: the backward passes
+/// LayerNorm and Update (docs/MATH.md §6, §7.1). Weights are constants: the backward passes
 /// return only input cotangents, which is all forces and stress need.
 enum DenseOps {
     /// y = x·W (+ b).
@@ -99,7 +99,7 @@ enum DenseOps {
         var inverse: [Double] = []          // rsqrt(ν + ε) per row
     }
 
-    /// flax LayerNorm with the "fast variance" ν = max(0, mean x² − μ²) (LOREM_MATH.md §6).
+    /// flax LayerNorm with the "fast variance" ν = max(0, mean x² − μ²) (docs/MATH.md §6).
     static func layerNorm(_ x: Matrix, _ w: LayerNormWeights, cache: inout LayerNormCache) -> Matrix {
         let F = x.cols
         var y = Matrix(zeros: x.rows, F)
@@ -147,7 +147,7 @@ enum DenseOps {
         var norm0 = LayerNormCache(), norm1 = LayerNormCache()
     }
 
-    /// LOREM Update: x ← LN0(x + MLP0(y)); x ← LN1(x + MLP1(x)) (LOREM_MATH.md §7.1).
+    /// LOREM Update: x ← LN0(x + MLP0(y)); x ← LN1(x + MLP1(x)) (docs/MATH.md §7.1).
     static func update(_ x: Matrix, _ y: Matrix, _ w: UpdateWeights, cache: inout UpdateCache) -> Matrix {
         let x1 = x + mlp(y, w.mlp0, cache: &cache.mlp0)
         let x2 = layerNorm(x1, w.norm0, cache: &cache.norm0)

@@ -125,7 +125,7 @@ enum EquivariantOps {
         return denseBackward(join(aBar, bBar), w.dense)
     }
 
-    /// flat(‖X‖)[i, l·F + f] = λ_l · sqrt(Σ_{deg a = l} X[i,a,f]²) (LOREM_MATH.md §7.1).
+    /// flat(‖X‖)[i, l·F + f] = λ_l · sqrt(Σ_{deg a = l} X[i,a,f]²) (docs/MATH.md §7.1).
     static func normFeatures(_ x: SphericalArray) -> Matrix {
         let (L, F) = (x.maxDegree, x.features)
         let lambda = SphericalLayout.normFactors(maxDegree: L)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The half-space reciprocal grid K⁺ of jax-pme's Ewald (LOREM_MATH.md §8.2, "k-grid").
+/// The half-space reciprocal grid K⁺ of jax-pme's Ewald (docs/MATH.md §8.2, "k-grid").
 enum EwaldKGrid {
     /// ns_A = ceil(|h_A| / λ) per cell row.
     ///

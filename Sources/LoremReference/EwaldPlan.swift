@@ -2,7 +2,7 @@
 /// it and evaluate the O(N·N_k) and O(P) sums themselves (LoremCL's `EwaldGeometry`).
 ///
 /// Why a view and not a second implementation: λ, σ, the float32-built k-grid integers, the
-/// half-space order, G(k) and the 2D shrink (LOREM_MATH.md §8.1, §8.2) are preprocessing with
+/// half-space order, G(k) and the 2D shrink (docs/MATH.md §8.1, §8.2) are preprocessing with
 /// subtle conventions; computing them once, here, keeps every engine on the same integers.
 extension EwaldSummation {
     /// The positions the sums use (the caller's, verbatim).
@@ -41,7 +41,7 @@ extension EwaldSummation {
     }
 }
 
-/// Read-only view of a PME mesh set-up (LOREM_MATH.md §9) for device engines, which spread,
+/// Read-only view of a PME mesh set-up (docs/MATH.md §9) for device engines, which spread,
 /// transform and gather on the device but take the mesh size, every atom's B-spline stencil and
 /// the deconvolution moduli from here, so that both engines use the same mesh and weights.
 public struct PMEMeshView: Sendable {

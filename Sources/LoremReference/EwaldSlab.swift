@@ -1,4 +1,4 @@
-/// Geometry of a 2D-periodic slab (LOREM_MATH.md §8.2, "2D slab correction" and "2D cell shrink").
+/// Geometry of a 2D-periodic slab (docs/MATH.md §8.2, "2D slab correction" and "2D cell shrink").
 struct EwaldSlab: Sendable {
     /// κ: index of the non-periodic cell row.
     let axis: Int
@@ -36,7 +36,7 @@ struct EwaldSlab: Sendable {
     }
 
     /// Σ_i x_i E_slab,i(q) for cotangent/charges x, q, i.e. the bilinear slab form
-    /// 4π [M^x M^q − ½(Q^x M₂^q + Q^q M₂^x) − Q^x Q^q H²/12] (LOREM_MATH.md §8.2).
+    /// 4π [M^x M^q − ½(Q^x M₂^q + Q^q M₂^x) − Q^x Q^q H²/12] (docs/MATH.md §8.2).
     /// Symmetric in x ↔ q, which is what makes the Ewald operator symmetric (§10.2 G5).
     func moments(_ q: [Double]) -> (total: Double, first: Double, second: Double) {
         var total = 0.0, first = 0.0, second = 0.0

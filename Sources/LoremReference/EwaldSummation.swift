@@ -7,7 +7,7 @@ public struct EwaldError: Error, CustomStringConvertible, Sendable {
 }
 
 /// Exact Ewald summation as lorem-jax calls jax-pme (`batched_mixed.Ewald(exponent=1,
-/// prefactor=1, halfspace=True)`), in float64 (LOREM_MATH.md §8).
+/// prefactor=1, halfspace=True)`), in float64 (docs/MATH.md §8).
 ///
 /// The operator is linear in the charges, V = A(R, h)·q with A symmetric, and includes jax-pme's
 /// factor ½ (E = Σ_i q_i V_i). Everything that depends only on geometry (pair distances, the
@@ -51,7 +51,7 @@ public struct EwaldSummation: Sendable {
     let pme: PMEMesh?
 
     /// Precomputes λ = cutoff/8, σ = 2λ, the (possibly 2D-shrunk) cell, the half-space k-grid,
-    /// |det h|, etc. from the structure's geometry (LOREM_MATH.md §8.1, §8.2), or the bare 1/r
+    /// |det h|, etc. from the structure's geometry (docs/MATH.md §8.1, §8.2), or the bare 1/r
     /// case for molecules (§8.3). `pairs` is the model's neighbor list at r < cutoff (same list
     /// as the short-range model; real space is evaluated on it).
     /// `reciprocal` chooses the exact half-space k-sum (lorem-jax's definition) or PME; the

@@ -1,6 +1,6 @@
 import LoremModel
 
-/// Steps 2–8 of `Lorem.__call__` (LOREM_MATH.md §7.2): species-pair radial coefficients, node
+/// Steps 2–8 of `Lorem.__call__` (docs/MATH.md §7.2): species-pair radial coefficients, node
 /// initialisation, the first scalar and spherical updates, and the first energy term.
 struct InitialStage {
     let w: InitialStageWeights
@@ -25,7 +25,7 @@ struct InitialStage {
         let (N, d, ns) = (numbers.count, config.numFeatures, config.numSpecies)
         let species = Matrix(rows: N, cols: ns, data: numbers.flatMap { z in w.embedding[(z * ns)..<((z + 1) * ns)] })
         // The first RadialCoefficients MLP sees only the two species embeddings, so it is
-        // evaluated once per distinct (Z_c, Z_o) pair (ARCHITECTURE.md, "done once").
+        // evaluated once per distinct (Z_c, Z_o) pair (docs/MATH.md §7.2: work that depends only on species is done once).
         var rowOf: [Int: Int] = [:], tableInputs: [Double] = []
         tableRow = (0..<pairs.count).map { p in
             let key = numbers[pairs.centers[p]] * 1000 + numbers[pairs.others[p]]

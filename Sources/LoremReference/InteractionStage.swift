@@ -1,6 +1,6 @@
 import LoremModel
 
-/// One message-passing iteration, step 9 of `Lorem.__call__` (LOREM_MATH.md §7.2, §5).
+/// One message-passing iteration, step 9 of `Lorem.__call__` (docs/MATH.md §7.2, §5).
 struct InteractionStage {
     let w: InteractionWeights
     let config: LoremConfig

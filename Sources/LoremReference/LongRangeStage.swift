@@ -1,6 +1,6 @@
 import LoremModel
 
-/// The long-range branch, step 10 of `Lorem.__call__` (LOREM_MATH.md §7.2, §8): scalar and
+/// The long-range branch, step 10 of `Lorem.__call__` (docs/MATH.md §7.2, §8): scalar and
 /// spherical charges, one Ewald (or bare 1/r) potential per channel, mixed back through a Tensor
 /// product with the node features.
 struct LongRangeStage {

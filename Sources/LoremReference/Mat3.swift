@@ -1,6 +1,6 @@
 /// Small 3-vector and 3×3-matrix helpers for cell geometry.
 ///
-/// Cells follow LOREM_MATH.md §0: the matrix h has the lattice vectors h_A as **rows**, and
+/// Cells follow docs/MATH.md §0: the matrix h has the lattice vectors h_A as **rows**, and
 /// positions and shifts are row vectors, so a shift S maps to the Cartesian vector S·h = Σ_A S_A h_A.
 
 @inline(__always)
@@ -41,7 +41,7 @@ struct Mat3: Sendable, Equatable {
     /// Columns of M⁻¹ as vectors: column A is (M_{A+1} × M_{A+2}) / det M.
     ///
     /// Why columns: fractional coordinates are f = R·M⁻¹, so f_A = R · column_A, and the
-    /// reciprocal vectors b_A = 2π·(M⁻¹)ᵀ rows (LOREM_MATH.md §8.2) are 2π times these columns.
+    /// reciprocal vectors b_A = 2π·(M⁻¹)ᵀ rows (docs/MATH.md §8.2) are 2π times these columns.
     /// Returns nil for a singular matrix.
     func inverseColumns() -> [SIMD3<Double>]? {
         let det = determinant

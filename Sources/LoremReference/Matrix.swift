@@ -52,7 +52,7 @@ public struct Matrix: Sendable, Equatable {
 }
 
 /// An equivariant array [batch, (L+1)², F] (e3x's [batch, 1, (L+1)², F] without the parity axis,
-/// which LOREM never grows: LOREM_MATH.md §0). Element (i, a, f) is at (i·slots + a)·F + f.
+/// which LOREM never grows: docs/MATH.md §0). Element (i, a, f) is at (i·slots + a)·F + f.
 public struct SphericalArray: Sendable, Equatable {
     public var rows: Int
     public var maxDegree: Int

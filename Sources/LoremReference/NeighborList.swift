@@ -1,4 +1,4 @@
-/// Directed pairs (c(p), o(p), S_p) of LOREM_MATH.md §0, in canonical order.
+/// Directed pairs (c(p), o(p), S_p) of docs/MATH.md §0, in canonical order.
 public struct PairList: Sendable, Equatable {
     /// c(p), sorted ascending: pairs are grouped by center (CSR-friendly).
     public var centers: [Int]
@@ -23,7 +23,7 @@ public struct PairList: Sendable, Equatable {
     }
 }
 
-/// The full neighbour list (vesin `ase_neighbor_list("ijDS")` semantics, LOREM_MATH.md §0).
+/// The full neighbour list (vesin `ase_neighbor_list("ijDS")` semantics, docs/MATH.md §0).
 public enum NeighborList {
     /// Atoms (or an atom and its own periodic image) closer than this are rejected: they would
     /// make 1/r terms blow up and almost always indicate a broken structure.

@@ -1,7 +1,7 @@
 /// The coordinate frame in which the neighbour list bins atoms.
 ///
 /// Periodic axes use the lattice vectors themselves, so wrapping an atom by an integer along a
-/// periodic axis is exactly a lattice translation (the S_p of LOREM_MATH.md §0). Non-periodic axes
+/// periodic axis is exactly a lattice translation (the S_p of docs/MATH.md §0). Non-periodic axes
 /// use unit vectors orthogonal to the periodic ones instead of the stored cell rows: those rows may
 /// be zero (molecules) or arbitrary (the vacuum vector of a slab), and the atoms need not lie inside
 /// them. Along such an axis the fractional coordinate is then a plain Cartesian distance.

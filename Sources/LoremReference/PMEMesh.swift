@@ -2,7 +2,7 @@ import Foundation
 
 /// How the reciprocal-space sum of Ewald is evaluated.
 public enum ReciprocalMethod: Sendable, Equatable {
-    /// The exact half-space k-sum lorem-jax uses (LOREM_MATH.md §8.2).
+    /// The exact half-space k-sum lorem-jax uses (docs/MATH.md §8.2).
     case exact
     /// Smooth particle-mesh Ewald: B-spline spreading, FFT convolution, gathering (§9).
     case pme(PMEParameters)
@@ -28,7 +28,7 @@ public struct PMEParameters: Sendable, Equatable {
 }
 
 /// The reference smooth PME for one geometry (Essmann et al., in jax-pme's conventions of
-/// LOREM_MATH.md §9): V_i^k = ½ (1/V) Σ_g w_i(g) φ(g) with φ = Q ⊛ (G·B), where w_i are the
+/// docs/MATH.md §9): V_i^k = ½ (1/V) Σ_g w_i(g) φ(g) with φ = Q ⊛ (G·B), where w_i are the
 /// atom's B-spline weights on the mesh, G(k) = 4π e^{−σ²k²/2}/k² is the full-space Ewald kernel
 /// (no half-space factor 2) and B(m) = Π_A |b_A(m_A)|² undoes the spline smoothing.
 struct PMEMesh: Sendable {

@@ -1,6 +1,6 @@
 import LoremModel
 
-/// Step 1 of `Lorem.__call__` (LOREM_MATH.md §2, §7.1 `Initial`): per-pair distance, direction,
+/// Step 1 of `Lorem.__call__` (docs/MATH.md §2, §7.1 `Initial`): per-pair distance, direction,
 /// cutoff-weighted Bernstein basis and spherical harmonics, with what the backward pass needs.
 struct PairGeometry {
     let vectors: [SIMD3<Double>]      // R_p = R_o − R_c + S_p·h
@@ -47,7 +47,7 @@ struct PairGeometry {
     }
 
     /// ḡ_p = ∂E/∂R_p from the cotangents of radial and Y:
-    /// ḡ = r̄u + (ū − (ū·u)u)/r (LOREM_MATH.md §10.2 G1).
+    /// ḡ = r̄u + (ū − (ū·u)u)/r (docs/MATH.md §10.2 G1).
     func pairVectorGradients(radialBar: Matrix, harmonicsBar: Matrix) -> [SIMD3<Double>] {
         let S = harmonics.cols
         return (0..<vectors.count).map { p in

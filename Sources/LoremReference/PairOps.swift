@@ -1,7 +1,7 @@
 import LoremModel
 
 /// Pair↔atom plumbing shared by every stage: segment sums over centers (Σ_{p→i}), gathers,
-/// the radial contraction of `RadialCoefficients` and the spherical edge basis (LOREM_MATH.md §7).
+/// the radial contraction of `RadialCoefficients` and the spherical edge basis (docs/MATH.md §7).
 enum PairOps {
     /// out[i] = Σ_{p: c(p)=i} x[p].
     static func segmentSum(_ x: Matrix, centers: [Int], atoms: Int) -> Matrix {

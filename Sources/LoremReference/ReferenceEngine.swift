@@ -22,7 +22,7 @@ public struct EngineResult: Sendable {
     public var perAtomEnergies: [Double]
     /// F_i = −∂E/∂R_i; nil when forces were not requested.
     public var forces: [SIMD3<Double>]?
-    /// W[a][b] = Σ_i R_ia ∂E/∂R_ib + Σ_A h_Aa ∂E/∂h_Ab, lorem-jax's "stress" (LOREM_MATH.md §10.1),
+    /// W[a][b] = Σ_i R_ia ∂E/∂R_ib + Σ_A h_Aa ∂E/∂h_Ab, lorem-jax's "stress" (docs/MATH.md §10.1),
     /// not divided by the volume. Meaningful for 3D-periodic structures.
     public var virial: [[Double]]?
     /// Long-range charges Q[channel][atom] and potentials V[channel][atom] (empty without `lr`).
@@ -59,7 +59,7 @@ public struct EngineResult: Sendable {
     }
 
     /// The forces in a homogeneous electric field E (V/Å): F_i,a += Σ_b Z_i,ab·E_b, as lorem-jax's
-    /// `predict(..., electric_field=E)` (LOREM_MATH.md §12.4; the column index contracts with E).
+    /// `predict(..., electric_field=E)` (docs/MATH.md §12.4; the column index contracts with E).
     /// Energy and virial are unchanged: LoremBEC adds no −μ·E term.
     public func inField(_ field: SIMD3<Double>) -> EngineResult {
         guard let z = bornEffectiveCharges, let f = forces else { return self }
@@ -72,7 +72,7 @@ public struct EngineResult: Sendable {
 }
 
 /// The float64 CPU reference: every operation of `Lorem` written for clarity, with a
-/// hand-written reverse pass (one backward per forward; ARCHITECTURE.md) for forces and virial.
+/// hand-written reverse pass (one backward per forward, docs/MATH.md §10.2) for forces and virial.
 public struct ReferenceEngine: LoremEngine, Sendable {
     public let config: LoremConfig
     public let weights: LoremWeights
@@ -107,14 +107,14 @@ public struct ReferenceEngine: LoremEngine, Sendable {
         for z in s.numbers where !(1..<100).contains(z) {
             throw ReferenceError.unsupportedElement(z)
         }
-        // Training-time neighbour list: r < cutoff exactly (LOREM_MATH.md §0).
+        // Training-time neighbour list: r < cutoff exactly (docs/MATH.md §0).
         let pairs = try NeighborList.build(positions: s.positions, cell: s.cell, pbc: s.pbc, cutoff: config.cutoff)
         let geometry = PairGeometry(positions: s.positions, cell: s.cell, pairs: pairs, basis: basis, sh: harmonics)
 
         var initial = InitialStage(weights: weights.initial, config: config)
         var (h, A, energies) = initial.forward(numbers: s.numbers, pairs: pairs, geometry: geometry)
         // LoremBEC's heads read A after the initial layers and after each iteration, and U of the
-        // long range (LOREM_MATH.md §12.1); each adds into `apt` at once.
+        // long range (docs/MATH.md §12.1); each adds into `apt` at once.
         var heads = weights.tensorPredictors.makeIterator()
         var apt = weights.tensorPredictors.isEmpty ? nil : [[Double]](repeating: [Double](repeating: 0, count: 9), count: s.count)
         func head(_ x: SphericalArray) {

@@ -1,7 +1,7 @@
 import Foundation
 import LoremModel
 
-/// LoremBEC's `PerParticleTensorPredictor` (LOREM_MATH.md §12.2): from an equivariant array
+/// LoremBEC's `PerParticleTensorPredictor` (docs/MATH.md §12.2): from an equivariant array
 /// X [N, (L'+1)², s] to one 3×3 tensor per atom,
 ///
 ///     X¹ = g(Dense_0(X)),  X² = g(Dense_1(X¹)),  X³ = Dense_2(X²),  (p, q) = Dense(X³),

@@ -16,7 +16,7 @@ Everything is deterministic (fixed seeds, CPU jax). Outputs (all under Tests/Fix
 The float64 references are computed with jax_enable_x64 and with
 `jax.scipy.special.betaln` patched so that e3x's Bernstein log-binomials
 (`-betaln(1+n-k, 1+k) - log(n+1)`) come out exactly equal to the float32 values
-that the trained (float32) model uses; see README.md and LOREM_MATH.md §2.3.
+that the trained (float32) model uses; see README.md and docs/MATH.md §2.3.
 
 Internal modes (used by the main run through subprocesses, x64 OFF):
     make_fixtures.py --beta-f32            print the float32 beta table as JSON

@@ -3,7 +3,7 @@ import LoremCL
 import XCTest
 
 /// Not a timed assertion: prints GFLOP/s of both dense variants on the default device for the
-/// ARCHITECTURE.md shape (8192×128 · 128×256), so the variant choice per device type can be
+/// dense-layer shape typical of the default model (8192×128 · 128×256), so the variant choice per device type can be
 /// re-checked on whatever device the tests run on. Times are wall-clock to queue completion,
 /// best of three after a warm-up (which also pays the PoCL compile).
 final class DenseBenchmarkTests: XCTestCase {

@@ -116,7 +116,7 @@ final class EwaldKernelTests: XCTestCase {
 }
 
 /// Measures (and bounds) what the literal φ_sr(r) = 1/r − erf(r/(σ√2))/r costs near the cutoff
-/// (LOREM_MATH.md §8.2): two atoms in a 14 Å cube, q = (0, 1), no k-vectors, so V_0 is exactly
+/// (docs/MATH.md §8.2): two atoms in a 14 Å cube, q = (0, 1), no k-vectors, so V_0 is exactly
 /// the real-space term ½ φ_sr(r) (plus the background). Its relative error grows as φ_sr
 /// shrinks: measured on PoCL in float32, 8e-8 at r = 1, 2e-5 at 4, 2e-4 at 4.9–4.99 (§8.2 quotes
 /// ~1e-3 for XLA), while the absolute error stays ~ε/r (error·r ≤ 2e-8), i.e. ~1e-8 of the

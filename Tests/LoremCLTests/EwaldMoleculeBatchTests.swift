@@ -2,7 +2,7 @@
 @testable import LoremReference
 import XCTest
 
-/// The batched direct sum (`EwaldMolecules`, LOREM_MATH.md §8.3 and §10.2 G3) on one batch of
+/// The batched direct sum (`EwaldMolecules`, docs/MATH.md §8.3 and §10.2 G3) on one batch of
 /// molecules of different sizes, a 1-atom and a 2-atom one among them, with a periodic-looking
 /// block of rows in between that the molecule kernels must leave alone: potentials, the charge
 /// cotangent, ∂B/∂R and the per-molecule virials against `EwaldSummation` run on each molecule

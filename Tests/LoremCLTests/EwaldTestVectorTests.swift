@@ -2,7 +2,7 @@ import LoremCL
 @testable import LoremReference
 import XCTest
 
-/// LOREM_MATH.md §8.4 through the float64 kernels: float64 evaluation on float32-rounded
+/// docs/MATH.md §8.4 through the float64 kernels: float64 evaluation on float32-rounded
 /// inputs, λ = 0.625, σ = 1.25; each vector's charge sets become the channels of one launch.
 final class EwaldCLTestVectorTests: XCTestCase {
     func potentials(_ positions: [SIMD3<Double>], _ cell: [SIMD3<Double>], _ pbc: [Bool], _ q: [[Double]])

@@ -4,7 +4,7 @@ import LoremCL
 import XCTest
 
 /// The pair features and their backward against LoremReference's PairGeometry,
-/// pairVectorGradients and scatterPairGradients (LOREM_MATH.md §1, §2, §10.2 G1), in float32 and
+/// pairVectorGradients and scatterPairGradients (docs/MATH.md §1, §2, §10.2 G1), in float32 and
 /// float64, on bulk, slab, wire, molecule and tiny-cell structures, K = 2, 8, 32 and L up to 6.
 final class FeatureKernelTests: XCTestCase {
     /// (K, L): the default K = 32 with the default L = 6, a small basis, a low degree, and the
@@ -103,7 +103,7 @@ final class FeatureKernelTests: XCTestCase {
                       "\(precisionName(T.self)) pipeline not bit-identical")
     }
 
-    /// The test values of LOREM_MATH.md §1 (Y at u = (0.36, −0.48, 0.8)) and §2 (e3x float32 B_k,
+    /// The test values of docs/MATH.md §1 (Y at u = (0.36, −0.48, 0.8)) and §2 (e3x float32 B_k,
     /// custom-rule dB_k/dr, fc and fc′ at r = 1.3, K = 32, c = 5), independent of the reference.
     func testSpecTestVectors() throws {
         try specVectors(Float.self, tolerance: 2e-6)

@@ -2,7 +2,7 @@ import LoremCL
 @testable import LoremReference
 import XCTest
 
-/// Random structures covering every kind of cell the neighbour list must handle (LOREM_MATH.md
+/// Random structures covering every kind of cell the neighbour list must handle (docs/MATH.md
 /// §0): triclinic bulk, a 2D slab, a 1D wire, a molecule (small ones with one bin per axis and
 /// large ones with several), and a tiny triclinic cell whose cutoff sphere holds many periodic
 /// images (self-images included).

@@ -7,8 +7,8 @@ import LoremModel
 import LoremReference
 
 /// LoremBEC on the OpenCL engine (Kernels/bec.cl, BornChargeKernels): Born charges, energy and
-/// forces against lorem-jax's float64 fixtures (float64 device within 1e-9, float32 within 1e-5
-/// relative to max(1 e, max|Z|)), and a batch of periodic, slab and molecular frames (each with
+/// forces against lorem-jax's float64 fixtures (max |ΔZ| below 1e-9 e on the float64 device,
+/// 1e-5 e in float32), and a batch of periodic, slab and molecular frames (each with
 /// its own acoustic sum rule) equal to the frames alone.
 final class DeviceBornChargeTests: XCTestCase {
     typealias Support = DeviceEngineTests

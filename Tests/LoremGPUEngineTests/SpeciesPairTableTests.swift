@@ -5,7 +5,7 @@ import LoremIO
 @testable import LoremReference
 import XCTest
 
-/// The RadialCoefficients_0 table (`DeviceSpeciesPairs`, LOREM_MATH.md §7.2 step 2): one row
+/// The RadialCoefficients_0 table (`DeviceSpeciesPairs`, docs/MATH.md §7.2 step 2): one row
 /// per ordered pair of the elements seen so far, each equal to the reference MLP of
 /// [species_c ‖ species_o], indexed per pair as slot(z_c)·S + slot(z_o); rows unchanged bit for
 /// bit when a new element extends the table; and the whole engine on elements the fixture

@@ -2,7 +2,7 @@ import XCTest
 @testable import LoremModel
 
 final class BernsteinTests: XCTestCase {
-    /// LOREM_MATH.md §2.3 test values (r = 1.3, K = 32, c = 5). They come from e3x in float32,
+    /// docs/MATH.md §2.3 test values (r = 1.3, K = 32, c = 5). They come from e3x in float32,
     /// where the exponent β_k + k·ln x + (n−k)·log1p(−x) (magnitude ~10) is rounded to a few
     /// 1e-7 absolute, i.e. ~1e-6 relative in B. Derivatives are compared absolutely because they
     /// cancel near their zero crossings.

@@ -1,7 +1,7 @@
 import XCTest
 @testable import LoremModel
 
-/// The coupling of LoremBEC's tensor head (LOREM_MATH.md §12.2): the (l,l,1) generator blocks
+/// The coupling of LoremBEC's tensor head (docs/MATH.md §12.2): the (l,l,1) generator blocks
 /// against the section's spot values and their defining properties, and the 3×3 map.
 final class BornChargeCouplingTests: XCTestCase {
     let coupling = BornChargeCoupling(maxDegree: 3)

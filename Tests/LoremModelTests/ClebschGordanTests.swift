@@ -8,7 +8,7 @@ final class ClebschGordanTests: XCTestCase {
         return t.entries.first { $0.a == ia && $0.b == ib && $0.c == ic }?.value ?? 0
     }
 
-    /// Spot values of LOREM_MATH.md §4.1.
+    /// Spot values of docs/MATH.md §4.1.
     func testSpotValues() {
         let t = CouplingTable(maxDegree1: 2, maxDegree2: 2, maxDegree3: 2)
         XCTAssertEqual(value(t, (1, 1), (1, 1), (0, 0)), 0.5773502692, accuracy: 1e-10)

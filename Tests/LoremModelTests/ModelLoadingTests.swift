@@ -27,7 +27,7 @@ final class ModelLoadingTests: XCTestCase {
         XCTAssertEqual(c.chargeChannels, 10)
     }
 
-    /// LoremBEC (LOREM_MATH.md §12.1): the energy model's hyper-parameters with two defaults
+    /// LoremBEC (docs/MATH.md §12.1): the energy model's hyper-parameters with two defaults
     /// turned off, and L ≥ 1 for its tensor heads.
     func testBECDefaultsAndDegree() throws {
         for name in ["lorem.models.bec.LoremBEC", "lorem.LoremBEC"] {

@@ -2,7 +2,7 @@ import XCTest
 @testable import LoremModel
 
 final class SphericalHarmonicsTests: XCTestCase {
-    /// LOREM_MATH.md §1 test vector, u = (0.36, −0.48, 0.8).
+    /// docs/MATH.md §1 test vector, u = (0.36, −0.48, 0.8).
     func testTestVector() {
         let expected: [Double] = [
             1.0, 0.36, -0.48, 0.8, -0.087295360701, -0.299298379548, 0.498830632580, -0.665107510106, 0.46,

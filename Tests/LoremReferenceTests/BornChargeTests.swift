@@ -4,7 +4,7 @@ import LoremIO
 import LoremModel
 @testable import LoremReference
 
-/// LoremBEC on the float64 reference engine (LOREM_MATH.md §12) against float64 lorem-jax 0.2.0
+/// LoremBEC on the float64 reference engine (docs/MATH.md §12) against float64 lorem-jax 0.2.0
 /// (Tests/Fixtures/make_bec_fixtures.py: checkpoints `bec`, T = 0, and `bec_mp1`, T = 1, both
 /// L = 2 with the long range; periodic, slab and molecular frames): energy, forces, stress, the
 /// Born charges after the acoustic sum rule, and the forces in an electric field. Then the

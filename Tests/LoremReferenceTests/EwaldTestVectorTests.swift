@@ -1,7 +1,7 @@
 import XCTest
 @testable import LoremReference
 
-/// LOREM_MATH.md §8.4: float64 evaluation on float32-rounded inputs, λ = 0.625, σ = 1.25.
+/// docs/MATH.md §8.4: float64 evaluation on float32-rounded inputs, λ = 0.625, σ = 1.25.
 final class EwaldTestVectorTests: XCTestCase {
     private func maxDifference(_ a: [Double], _ b: [Double]) -> Double {
         zip(a, b).map { abs($0 - $1) }.max() ?? 0

@@ -27,7 +27,7 @@ extension SeededGenerator {
     }
 }
 
-/// Rounds through Float32: the test vectors of LOREM_MATH.md §8.4 are float64 evaluations on
+/// Rounds through Float32: the test vectors of docs/MATH.md §8.4 are float64 evaluations on
 /// float32-rounded inputs.
 func f32(_ x: Double) -> Double { Double(Float(x)) }
 func f32(_ v: SIMD3<Double>) -> SIMD3<Double> { SIMD3(f32(v.x), f32(v.y), f32(v.z)) }

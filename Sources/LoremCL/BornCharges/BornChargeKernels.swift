@@ -50,7 +50,7 @@ public struct CLBiasedEquivariantDense<T: CLReal> {
     }
 }
 
-/// One `PerParticleTensorPredictor` uploaded (LOREM_MATH.md §12.2): the three biased Dense
+/// One `PerParticleTensorPredictor` uploaded (docs/MATH.md §12.2): the three biased Dense
 /// layers, the halves' Dense, and the coupling entries grouped by output slot c (CSR `offsets`,
 /// 10 entries), each with its (a, b) and W[path]·C[a,b,c] formed once in float64.
 public struct CLTensorPredictor<T: CLReal> {

@@ -1,7 +1,7 @@
 import LoremModel
 
 /// e3x's equivariant layers on the device (Kernels/equivariant.cl), mirroring LoremReference's
-/// EquivariantOps op for op so each can be checked against it: Dense per degree (LOREM_MATH.md
+/// EquivariantOps op for op so each can be checked against it: Dense per degree (docs/MATH.md
 /// §3), Tensor (§4.2), TensorDense (§4.3), MessagePass (§5) and the degree-norm features
 /// (§7.1), each with its backward.
 ///

@@ -4,7 +4,7 @@ import LoremModel
 /// TensorWeights, TensorDenseWeights, MessagePassWeights) in precision `T`, uploaded once at
 /// model load.
 
-/// e3x Dense without bias (LOREM_MATH.md §3): the per-degree [inputs, outputs] kernels back to
+/// e3x Dense without bias (docs/MATH.md §3): the per-degree [inputs, outputs] kernels back to
 /// back, degree l at l·inputs·outputs, so a kernel picks its slot's matrix by offset.
 public struct CLEquivariantDense<T: CLReal> {
     public let maxDegree: Int

@@ -1,4 +1,4 @@
-/// e3x Tensor and the layers built on it — TensorDense (LOREM_MATH.md §4.3) and MessagePass
+/// e3x Tensor and the layers built on it — TensorDense (docs/MATH.md §4.3) and MessagePass
 /// (§5) — forward and backward, on the kernels of Kernels/equivariant.cl.
 extension EquivariantKernels {
     // MARK: Tensor (§4.2)

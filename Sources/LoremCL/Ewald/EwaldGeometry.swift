@@ -3,7 +3,7 @@ import LoremReference
 
 /// One structure's Ewald geometry on the device: everything the kernels of Kernels/ewald.cl
 /// read besides the charges, uploaded once per geometry and reused for every channel set and
-/// cotangent (LOREM_MATH.md §8.1–§8.3).
+/// cotangent (docs/MATH.md §8.1–§8.3).
 ///
 /// Why built from `EwaldSummation`: λ, σ, the float32-built k-grid, G(k), V and the 2D shrink
 /// and frame are preprocessing (§8.2) that must give the same integers as every other engine,

@@ -8,7 +8,7 @@ public struct EwaldGeometryGradient<T: CLReal> {
 }
 
 extension EwaldKernels {
-    /// ∂B/∂R and the virial, mirroring `EwaldSummation.geometryGradient` (LOREM_MATH.md §10.2).
+    /// ∂B/∂R and the virial, mirroring `EwaldSummation.geometryGradient` (docs/MATH.md §10.2).
     ///
     /// Periodic structures:
     /// - G2, real space: ḡ_p per pair, then per atom Σ_{p: c(p)=i} (ḡ_reverse(p) − ḡ_p) and the

@@ -2,7 +2,7 @@ import LoremReference
 
 /// Exact Ewald summation on the device (Kernels/ewald.cl), mirroring LoremReference's
 /// `EwaldSummation` for `channels` charge channels at once: the potentials V = A(R, h)·q of
-/// LOREM_MATH.md §8 (with jax-pme's ½), the charge cotangent (§10.2 G5) and, in
+/// docs/MATH.md §8 (with jax-pme's ½), the charge cotangent (§10.2 G5) and, in
 /// EwaldKernels+Gradient.swift, the explicit geometric gradient (§10.2 G2, G3, G6).
 ///
 /// Charges, potentials and cotangents are [N, channels] row-major. The channel count is a

@@ -1,4 +1,4 @@
-/// The non-periodic structures of a batch, for the direct Coulomb sum of LOREM_MATH.md §8.3
+/// The non-periodic structures of a batch, for the direct Coulomb sum of docs/MATH.md §8.3
 /// (V_i = ½ Σ_{j≠i} q_j / r_ij within each structure) evaluated for all of them in one launch.
 ///
 /// Why: a molecule needs no Ewald set-up at all (no k-grid, no pair list, no cell), so one

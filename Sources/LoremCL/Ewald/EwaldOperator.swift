@@ -1,7 +1,7 @@
 import LoremReference
 
 /// The long-range operator V = A(R, h)·q of one structure on the device, whichever reciprocal
-/// method its `EwaldSummation` was built with (LOREM_MATH.md §8, §9): exact Ewald is one
+/// method its `EwaldSummation` was built with (docs/MATH.md §8, §9): exact Ewald is one
 /// `EwaldGeometry` with its k-vectors; PME is an `EwaldGeometry` without k-vectors (real space,
 /// self, background, slab) plus a `PMEGeometry` whose mesh potentials are added on top.
 /// Molecules (§8.3) take the direct sum either way.

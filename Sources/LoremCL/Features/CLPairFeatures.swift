@@ -1,4 +1,4 @@
-/// The per-pair outputs of `FeatureKernels.forward` (LOREM_MATH.md §1, §2), kept on the device:
+/// The per-pair outputs of `FeatureKernels.forward` (docs/MATH.md §1, §2), kept on the device:
 /// the edge inputs of the model and what the backward through the pair vectors needs (§10.2 G1).
 public struct CLPairFeatures<T: CLReal> {
     public let count: Int

@@ -2,7 +2,7 @@ import LoremModel
 
 /// The pair geometry of LOREM's `Initial` on the device (Kernels/features.cl), mirroring
 /// LoremReference's PairGeometry so it can be checked against it: pair vectors, distances, the
-/// cutoff-weighted Bernstein basis with its custom derivative (LOREM_MATH.md §2), spherical
+/// cutoff-weighted Bernstein basis with its custom derivative (docs/MATH.md §2), spherical
 /// harmonics with gradients (§1), and the backward to atoms and virial (§10.2 G1).
 ///
 /// The model constants are uploaded once here: the float32 β tables for n = K−1 and n = K−2

@@ -1,7 +1,7 @@
 import LoremReference
 
 /// The full neighbour list on the device (Kernels/neighbors.cl): the same pairs, in the same
-/// canonical order, as LoremReference.NeighborList (LOREM_MATH.md §0), delivered in the CSR
+/// canonical order, as LoremReference.NeighborList (docs/MATH.md §0), delivered in the CSR
 /// layout of `CLPairList` with its `reverse` index.
 ///
 /// The host does the O(N) binning, in LoremReference's own frame and bins (`NeighborListFrame`,

@@ -1,6 +1,6 @@
 import LoremReference
 
-/// One structure's PME mesh on the device (LOREM_MATH.md §9): the per-atom B-spline stencils,
+/// One structure's PME mesh on the device (docs/MATH.md §9): the per-atom B-spline stencils,
 /// the atoms binned by stencil base for the gathering spread, the deconvolution moduli and the
 /// reciprocal basis, uploaded once per geometry and reused for every channel set and cotangent.
 ///

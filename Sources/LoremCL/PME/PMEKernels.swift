@@ -2,7 +2,7 @@ import LoremReference
 
 /// Smooth PME on the device (Kernels/pme.cl + clFFT), the reciprocal part of the long range for
 /// `channels` charge channels at once, mirroring LoremReference's `PMEMesh`: potentials
-/// (LOREM_MATH.md §9) and the explicit geometric gradient and virial (§10.2 G6 on the mesh).
+/// (docs/MATH.md §9) and the explicit geometric gradient and virial (§10.2 G6 on the mesh).
 /// Real space, self, background and slab terms are `EwaldKernels`' (an `EwaldGeometry` built
 /// from the same PME summation has no k-vectors), and `EwaldOperator` puts the two together.
 ///

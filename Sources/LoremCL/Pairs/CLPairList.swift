@@ -1,5 +1,5 @@
 /// A full neighbour list on the device in the CSR layout every pair kernel uses
-/// (LOREM_MATH.md §0): directed pairs p = 0..<count sorted by center, then by (other, shift),
+/// (docs/MATH.md §0): directed pairs p = 0..<count sorted by center, then by (other, shift),
 /// exactly the canonical order of LoremReference.NeighborList.
 ///
 /// * `centers[p]`, `others[p]`: c(p), o(p);

@@ -1,5 +1,5 @@
 /// A row gather out[p] = x[index[p]] together with its transpose, uploaded once per neighbour
-/// list: the pair↔atom index that every sum over pairs goes through (LOREM_MATH.md §7.2,
+/// list: the pair↔atom index that every sum over pairs goes through (docs/MATH.md §7.2,
 /// Σ_{p→i}).
 ///
 /// The transpose is a CSR: `offsets[r] ..< offsets[r+1]` index `members`, the destination rows

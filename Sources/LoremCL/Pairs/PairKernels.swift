@@ -1,7 +1,7 @@
 import LoremModel
 
 /// The pair↔atom plumbing on the device (Kernels/pairs.cl), mirroring LoremReference's PairOps
-/// op for op: segment sums over pairs (Σ_{p→i}, LOREM_MATH.md §7.2), row gathers, the
+/// op for op: segment sums over pairs (Σ_{p→i}, docs/MATH.md §7.2), row gathers, the
 /// concatenation [h_c ‖ h_o] and its split, RadialCoefficients' contraction (§7.1), the
 /// spherical edge basis (§7.2 steps 5 and 9), and an elementwise add for residuals.
 ///
@@ -166,7 +166,7 @@ public final class PairKernels<T: CLReal> {
     }
 
     /// A [N, slots, s] = segmentSum(edgeBasis(w, Y), centers) without the [P, slots, s]
-    /// intermediate (LOREM_MATH.md §7.2 step 5: A_i = Σ_{p→i} G_p).
+    /// intermediate (docs/MATH.md §7.2 step 5: A_i = Σ_{p→i} G_p).
     public func edgeBasisSum(_ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, centers: CLRowMap, maxDegree L: Int, features s: Int)
         throws -> CLBuffer<T>
     {

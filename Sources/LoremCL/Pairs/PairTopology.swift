@@ -1,6 +1,6 @@
 import LoremReference
 
-/// The host-side index of a full pair list (LOREM_MATH.md §0) that lets device kernels gather
+/// The host-side index of a full pair list (docs/MATH.md §0) that lets device kernels gather
 /// instead of scatter: CSR row starts over the centers, and the reverse of every pair. The Ewald
 /// kernels (`EwaldGeometry`) use it directly; `CLPairList`'s host upload derives its `start` and
 /// `reverse` buffers from it.
