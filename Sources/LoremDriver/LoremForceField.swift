@@ -1,7 +1,7 @@
 import Foundation
 import LoremIO
 import LoremModel
-import LoremReference
+import LoremEngineCore
 
 /// The model as an i-PI force field: the template gives what i-PI never sends (species, which
 /// directions are periodic), each received structure is turned into a `Structure` in Å, the

@@ -1,7 +1,7 @@
 import LoremCL
 import LoremIO
 import LoremModel
-import LoremReference
+import LoremEngineCore
 
 /// The OpenCL engine: the model's stages on one device in precision T (Float by default, Double
 /// for `--precision f64` where the device has cl_khr_fp64), with the same hand-written reverse
@@ -59,7 +59,7 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
     /// A buffer over the device's single-allocation limit is reported with the batch it came
     /// from and what to do (`CLError.allocationTooLarge`).
     public func evaluate(batch structures: [Structure], forces wantForces: Bool) throws -> [EngineResult] {
-        for s in structures { for z in s.numbers where !(1..<100).contains(z) { throw ReferenceError.unsupportedElement(z) } }
+        for s in structures { for z in s.numbers where !(1..<100).contains(z) { throw EngineError.unsupportedElement(z) } }
         guard !structures.isEmpty else { return [] }
         let context = kernels.context
         do {
@@ -122,7 +122,7 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
         let bornCharges = try apt.map { buffer -> [[[Double]]] in
             let z = try buffer.download().map { Double($0) }
             return structures.indices.map { s in
-                TensorPredictor.acousticSumRule(g.atomRange(s).map { i in Array(z[(9 * i)..<(9 * i + 9)]) })
+                BornChargeCoupling.acousticSumRule(g.atomRange(s).map { i in Array(z[(9 * i)..<(9 * i + 9)]) })
             }
         }
         let charges = try lr?.hostCharges(g), potentials = try lr?.hostPotentials(g)

@@ -1,7 +1,7 @@
 import LoremCL
 import LoremIO
 import LoremModel
-import LoremReference
+import LoremEngineCore
 
 /// The long-range branch's model-level parts (weights, the Ewald and, when the method may use
 /// it, PME kernel families for all charge channels, whose clFFT plans then live as long as the

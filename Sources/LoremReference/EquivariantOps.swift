@@ -1,3 +1,4 @@
+import LoremEngineCore
 import LoremModel
 
 /// Forward and backward of e3x's equivariant layers on `SphericalArray`s: Dense (§3), Tensor

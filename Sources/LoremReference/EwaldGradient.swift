@@ -1,3 +1,4 @@
+import LoremEngineCore
 import Foundation
 
 extension EwaldSummation {

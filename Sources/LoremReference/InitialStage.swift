@@ -1,3 +1,4 @@
+import LoremEngineCore
 import LoremModel
 
 /// Steps 2–8 of `Lorem.__call__` (docs/MATH.md §7.2): species-pair radial coefficients, node

@@ -1,3 +1,4 @@
+import LoremEngineCore
 import LoremModel
 
 /// One message-passing iteration, step 9 of `Lorem.__call__` (docs/MATH.md §7.2, §5).

@@ -1,3 +1,4 @@
+import LoremEngineCore
 import LoremModel
 
 /// The long-range branch, step 10 of `Lorem.__call__` (docs/MATH.md §7.2, §8): scalar and

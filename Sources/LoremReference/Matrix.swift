@@ -1,3 +1,4 @@
+import LoremEngineCore
 /// A dense row-major matrix of Float64: per-atom or per-pair feature rows.
 public struct Matrix: Sendable, Equatable {
     public var rows: Int

@@ -1,3 +1,4 @@
+import LoremEngineCore
 import LoremModel
 
 /// Step 1 of `Lorem.__call__` (docs/MATH.md §2, §7.1 `Initial`): per-pair distance, direction,

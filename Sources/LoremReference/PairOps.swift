@@ -1,3 +1,4 @@
+import LoremEngineCore
 import LoremModel
 
 /// Pair↔atom plumbing shared by every stage: segment sums over centers (Σ_{p→i}), gathers,

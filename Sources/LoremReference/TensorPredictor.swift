@@ -1,3 +1,4 @@
+import LoremEngineCore
 import Foundation
 import LoremModel
 
@@ -42,13 +43,5 @@ public enum TensorPredictor {
             }
         }
         return y
-    }
-
-    /// The acoustic sum rule of one structure (§12.4): every atom's tensor minus the structure's
-    /// mean, so the tensors sum to zero.
-    public static func acousticSumRule(_ apt: [[Double]]) -> [[Double]] {
-        guard !apt.isEmpty else { return apt }
-        let mean = (0..<9).map { c in apt.reduce(0.0) { $0 + $1[c] } / Double(apt.count) }
-        return apt.map { t in (0..<9).map { t[$0] - mean[$0] } }
     }
 }

@@ -6,6 +6,7 @@ import Glibc
 import LoremGPU
 import LoremIO
 import LoremModel
+import LoremEngineCore
 import LoremReference
 
 /// `lorem-gpu bench`: energy+forces throughput on standard systems or on an extxyz file.

@@ -3,6 +3,7 @@ import Foundation
 import LoremCL
 import LoremGPU
 import LoremModel
+import LoremEngineCore
 import LoremReference
 
 /// The OpenCL engine's floating-point precision.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LoremIO
 import LoremModel
+import LoremEngineCore
 import LoremReference
 
 struct Predict: ParsableCommand {

@@ -1,6 +1,7 @@
 import Foundation
 import LoremIO
 import LoremModel
+import LoremEngineCore
 import LoremReference
 
 /// Turns one input frame into one output frame: checks the elements against the model, runs the

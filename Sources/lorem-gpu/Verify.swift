@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LoremIO
 import LoremModel
+import LoremEngineCore
 import LoremReference
 
 /// `lorem-gpu verify`: the chosen engine against the float64 reference, frame by frame.

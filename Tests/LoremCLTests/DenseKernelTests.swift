@@ -1,5 +1,6 @@
 import LoremCL
 @testable import LoremModel
+@testable import LoremEngineCore
 @testable import LoremReference
 import XCTest
 

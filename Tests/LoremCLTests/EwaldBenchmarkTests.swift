@@ -1,5 +1,6 @@
 import Dispatch
 import LoremCL
+@testable import LoremEngineCore
 @testable import LoremReference
 import XCTest
 

@@ -1,4 +1,5 @@
 @testable import LoremCL
+@testable import LoremEngineCore
 @testable import LoremReference
 import XCTest
 

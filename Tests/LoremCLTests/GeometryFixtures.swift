@@ -1,4 +1,5 @@
 import LoremCL
+@testable import LoremEngineCore
 @testable import LoremReference
 import XCTest
 

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import LoremIO
 import LoremModel
+@testable import LoremEngineCore
 import LoremReference
 import XCTest
 @testable import LoremDriver

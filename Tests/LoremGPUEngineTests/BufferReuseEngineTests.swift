@@ -1,6 +1,7 @@
 @testable import LoremCL
 @testable import LoremGPU
 import LoremIO
+@testable import LoremEngineCore
 import LoremReference
 import XCTest
 

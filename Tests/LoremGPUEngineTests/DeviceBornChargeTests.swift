@@ -4,6 +4,7 @@ import LoremCL
 import LoremGPU
 import LoremIO
 import LoremModel
+@testable import LoremEngineCore
 import LoremReference
 
 /// LoremBEC on the OpenCL engine (Kernels/bec.cl, BornChargeKernels): Born charges, energy and

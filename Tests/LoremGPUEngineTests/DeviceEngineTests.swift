@@ -4,6 +4,7 @@ import LoremCL
 import LoremGPU
 import LoremIO
 import LoremModel
+@testable import LoremEngineCore
 import LoremReference
 
 /// The whole OpenCL engine against the float64 reference on the lorem-jax fixture models and

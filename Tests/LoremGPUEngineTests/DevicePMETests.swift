@@ -4,6 +4,7 @@ import LoremCL
 import LoremGPU
 import LoremIO
 import LoremModel
+@testable import LoremEngineCore
 import LoremReference
 
 /// The OpenCL engine with PME (`--long-range pme`) against the reference engine with the same

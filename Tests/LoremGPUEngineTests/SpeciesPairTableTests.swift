@@ -2,6 +2,7 @@ import LoremCL
 @testable import LoremGPU
 import LoremIO
 @testable import LoremModel
+@testable import LoremEngineCore
 @testable import LoremReference
 import XCTest
 

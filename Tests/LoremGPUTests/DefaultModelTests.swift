@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import LoremIO
 import LoremModel
+@testable import LoremEngineCore
 import LoremReference
 @testable import lorem_gpu
 

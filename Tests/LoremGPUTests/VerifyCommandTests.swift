@@ -1,5 +1,6 @@
 import XCTest
 import LoremIO
+@testable import LoremEngineCore
 import LoremReference
 import LoremModel
 @testable import lorem_gpu

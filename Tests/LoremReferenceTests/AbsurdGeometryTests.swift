@@ -1,5 +1,6 @@
 import XCTest
 import LoremIO
+@testable import LoremEngineCore
 @testable import LoremReference
 
 /// Geometries the fuzzer (LoremGPUTests.FuzzTests) turned up that used to crash the process:

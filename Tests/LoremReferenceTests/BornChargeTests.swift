@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import LoremIO
 import LoremModel
+@testable import LoremEngineCore
 @testable import LoremReference
 
 /// LoremBEC on the float64 reference engine (docs/MATH.md §12) against float64 lorem-jax 0.2.0

@@ -1,4 +1,5 @@
 import XCTest
+@testable import LoremEngineCore
 @testable import LoremReference
 
 /// Position gradient and virial of B = Σ vbar·V(q) against central finite differences, with

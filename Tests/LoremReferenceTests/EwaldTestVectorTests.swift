@@ -1,4 +1,5 @@
 import XCTest
+@testable import LoremEngineCore
 @testable import LoremReference
 
 /// docs/MATH.md §8.4: float64 evaluation on float32-rounded inputs, λ = 0.625, σ = 1.25.

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import LoremIO
 import LoremModel
+@testable import LoremEngineCore
 @testable import LoremReference
 
 /// The reference engine against float64 lorem-jax on the committed fixtures (Tests/Fixtures:

@@ -1,6 +1,7 @@
 import XCTest
 import LoremIO
 @testable import LoremModel
+@testable import LoremEngineCore
 @testable import LoremReference
 
 /// The whole model's hand-written reverse pass against finite differences of its energy, with

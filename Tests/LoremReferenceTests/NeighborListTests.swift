@@ -1,4 +1,5 @@
 import XCTest
+@testable import LoremEngineCore
 @testable import LoremReference
 
 final class NeighborListTests: XCTestCase {

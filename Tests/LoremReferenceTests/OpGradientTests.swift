@@ -1,5 +1,6 @@
 import XCTest
 @testable import LoremModel
+@testable import LoremEngineCore
 @testable import LoremReference
 
 /// Every hand-written backward against central finite differences of its forward, on random

@@ -1,4 +1,5 @@
 import XCTest
+@testable import LoremEngineCore
 @testable import LoremReference
 
 /// The reference PME against the exact Ewald k-sum (same real-space, self, background and slab

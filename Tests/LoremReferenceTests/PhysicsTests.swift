@@ -1,6 +1,7 @@
 import XCTest
 import LoremIO
 @testable import LoremModel
+@testable import LoremEngineCore
 @testable import LoremReference
 
 /// Symmetries every correct implementation must have, with random weights: rotation (forces

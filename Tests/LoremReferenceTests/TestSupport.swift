@@ -1,3 +1,4 @@
+@testable import LoremEngineCore
 @testable import LoremReference
 import LoremModel
 

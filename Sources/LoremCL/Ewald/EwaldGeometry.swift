@@ -1,5 +1,5 @@
 import Foundation
-import LoremReference
+import LoremEngineCore
 
 /// One structure's Ewald geometry on the device: everything the kernels of Kernels/ewald.cl
 /// read besides the charges, uploaded once per geometry and reused for every channel set and

@@ -1,4 +1,4 @@
-import LoremReference
+import LoremEngineCore
 
 /// Exact Ewald summation on the device (Kernels/ewald.cl), mirroring LoremReference's
 /// `EwaldSummation` for `channels` charge channels at once: the potentials V = A(R, h)·q of

@@ -1,4 +1,4 @@
-import LoremReference
+import LoremEngineCore
 
 /// The long-range operator V = A(R, h)·q of one structure on the device, whichever reciprocal
 /// method its `EwaldSummation` was built with (docs/MATH.md §8, §9): exact Ewald is one

@@ -1,10 +1,10 @@
-import LoremReference
+import LoremEngineCore
 
 /// The full neighbour list on the device (Kernels/neighbors.cl): the same pairs, in the same
-/// canonical order, as LoremReference.NeighborList (docs/MATH.md §0), delivered in the CSR
+/// canonical order, as LoremEngineCore.NeighborList (docs/MATH.md §0), delivered in the CSR
 /// layout of `CLPairList` with its `reverse` index.
 ///
-/// The host does the O(N) binning, in LoremReference's own frame and bins (`NeighborListFrame`,
+/// The host does the O(N) binning, in LoremEngineCore's frame and bins (`NeighborListFrame`,
 /// `BinGrid`), so both engines search the same bins; the device does the pair search per atom in
 /// a count pass, the host a prefix sum over the N counts (it needs the total to allocate the
 /// pair buffers anyway), then the device fills, sorts each center's pairs and builds `reverse`.

@@ -1,4 +1,4 @@
-import LoremReference
+import LoremEngineCore
 
 /// One structure's PME mesh on the device (docs/MATH.md §9): the per-atom B-spline stencils,
 /// the atoms binned by stencil base for the gathering spread, the deconvolution moduli and the

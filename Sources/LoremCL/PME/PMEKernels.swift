@@ -1,4 +1,4 @@
-import LoremReference
+import LoremEngineCore
 
 /// Smooth PME on the device (Kernels/pme.cl + clFFT), the reciprocal part of the long range for
 /// `channels` charge channels at once, mirroring LoremReference's `PMEMesh`: potentials

@@ -1,6 +1,6 @@
 /// A full neighbour list on the device in the CSR layout every pair kernel uses
 /// (docs/MATH.md §0): directed pairs p = 0..<count sorted by center, then by (other, shift),
-/// exactly the canonical order of LoremReference.NeighborList.
+/// exactly the canonical order of LoremEngineCore.NeighborList.
 ///
 /// * `centers[p]`, `others[p]`: c(p), o(p);
 /// * `shifts[3p ..< 3p+3]`: the integer S_p with R_p = R_o − R_c + S_p·h;
@@ -27,7 +27,7 @@ public final class CLPairList {
         self.reverse = reverse
     }
 
-    /// Uploads a list built on the host (e.g. LoremReference.NeighborList's), which must already
+    /// Uploads a list built on the host (e.g. LoremEngineCore.NeighborList's), which must already
     /// be in canonical order (grouped by ascending center); `start` and `reverse` are derived here
     /// (`PairTopology`).
     /// Throws if the pairs are not grouped by center or the list is not full.

@@ -1,4 +1,4 @@
-import LoremReference
+import LoremEngineCore
 
 /// The host-side index of a full pair list (docs/MATH.md §0) that lets device kernels gather
 /// instead of scatter: CSR row starts over the centers, and the reverse of every pair. The Ewald

@@ -31,7 +31,7 @@ public struct PMEParameters: Sendable, Equatable {
 /// docs/MATH.md §9): V_i^k = ½ (1/V) Σ_g w_i(g) φ(g) with φ = Q ⊛ (G·B), where w_i are the
 /// atom's B-spline weights on the mesh, G(k) = 4π e^{−σ²k²/2}/k² is the full-space Ewald kernel
 /// (no half-space factor 2) and B(m) = Π_A |b_A(m_A)|² undoes the spline smoothing.
-struct PMEMesh: Sendable {
+package struct PMEMesh: Sendable {
     let size: SIMD3<Int>
     let order: Int
     /// Per atom and axis: first mesh index, weights and d(weight)/du.
@@ -165,7 +165,7 @@ struct PMEMesh: Sendable {
     }
 
     /// V_i^k = ½ Σ_g w_i(g) φ(g) per channel.
-    func potentials(_ q: [[Double]]) -> [[Double]] {
+    package func potentials(_ q: [[Double]]) -> [[Double]] {
         let kernel = influence()
         return q.map { channel in
             let phi = potentialMesh(structureFactor(spread(channel)), kernel)
@@ -180,7 +180,7 @@ struct PMEMesh: Sendable {
     /// Gradient and virial of B_k = ½ Σ_g Q^V̄(g) φ^q(g) (§10.2 G6 with the mesh structure
     /// factors): ∂B/∂R_i = ½[V̄_i ∇w_i·φ^q + q_i ∇w_i·φ^V̄]; fractional mesh coordinates are
     /// strain invariant, so W = Σ_m ½(G·B/V) P_m 2(σ²/2 + 1/k²) k⊗k − B_k I, P_m = Re F^V̄ F^q*.
-    func addGradient(_ q: [[Double]], _ vbar: [[Double]], _ grad: inout [SIMD3<Double>], _ virial: inout [SIMD3<Double>]) {
+    package func addGradient(_ q: [[Double]], _ vbar: [[Double]], _ grad: inout [SIMD3<Double>], _ virial: inout [SIMD3<Double>]) {
         let sigma2 = smearing * smearing, kernel = influence()
         var energy = 0.0
         for ch in q.indices {

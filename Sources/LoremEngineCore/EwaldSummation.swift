@@ -38,17 +38,17 @@ public struct EwaldSummation: Sendable {
     /// |K⁺|.
     public var kVectorCount: Int { kVectors.count }
 
-    let positions: [SIMD3<Double>]
-    let slab: EwaldSlab?
-    let pairCenters: [Int]
-    let pairOthers: [Int]
+    package let positions: [SIMD3<Double>]
+    package let slab: EwaldSlab?
+    package let pairCenters: [Int]
+    package let pairOthers: [Int]
     /// R_p with the effective cell.
-    let pairVectors: [SIMD3<Double>]
-    let kVectors: [SIMD3<Double>]
+    package let pairVectors: [SIMD3<Double>]
+    package let kVectors: [SIMD3<Double>]
     /// G(k) = 2·4π exp(−σ²k²/2)/k², the factor 2 being the half-space weight.
-    let kernel: [Double]
+    package let kernel: [Double]
     /// Set when the reciprocal sum is evaluated by PME instead of the exact k-sum.
-    let pme: PMEMesh?
+    package let pme: PMEMesh?
 
     /// Precomputes λ = cutoff/8, σ = 2λ, the (possibly 2D-shrunk) cell, the half-space k-grid,
     /// |det h|, etc. from the structure's geometry (docs/MATH.md §8.1, §8.2), or the bare 1/r
@@ -138,12 +138,12 @@ public struct EwaldSummation: Sendable {
 
     /// φ_sr(r) = 1/r − erf(r/(σ√2))/r, 0 at r = 0 (§8.2). Kept in the literal two-term form
     /// (not erfc) to follow lorem-jax's arithmetic.
-    func shortRange(_ r: Double) -> Double {
+    package func shortRange(_ r: Double) -> Double {
         r == 0 ? 0 : 1 / r - erf(r / (smearing * 2.0.squareRoot())) / r
     }
 
     /// φ_sr′(r) = −1/r² − [√(2/π)/σ · e^{−r²/(2σ²)} · r − erf(r/(√2σ))]/r² (§10.2 G2).
-    func shortRangeDerivative(_ r: Double) -> Double {
+    package func shortRangeDerivative(_ r: Double) -> Double {
         guard r != 0 else { return 0 }
         let gauss = (2 / Double.pi).squareRoot() / smearing * exp(-r * r / (2 * smearing * smearing))
         return -1 / (r * r) - (gauss * r - erf(r / (smearing * 2.0.squareRoot()))) / (r * r)

@@ -4,7 +4,7 @@
 /// positions and shifts are row vectors, so a shift S maps to the Cartesian vector S·h = Σ_A S_A h_A.
 
 @inline(__always)
-func dot(_ a: SIMD3<Double>, _ b: SIMD3<Double>) -> Double { (a * b).sum() }
+package func dot(_ a: SIMD3<Double>, _ b: SIMD3<Double>) -> Double { (a * b).sum() }
 
 @inline(__always)
 func cross(_ a: SIMD3<Double>, _ b: SIMD3<Double>) -> SIMD3<Double> {
@@ -12,7 +12,7 @@ func cross(_ a: SIMD3<Double>, _ b: SIMD3<Double>) -> SIMD3<Double> {
 }
 
 @inline(__always)
-func norm(_ a: SIMD3<Double>) -> Double { dot(a, a).squareRoot() }
+package func norm(_ a: SIMD3<Double>) -> Double { dot(a, a).squareRoot() }
 
 /// A 3×3 matrix stored by rows.
 struct Mat3: Sendable, Equatable {
@@ -51,12 +51,12 @@ struct Mat3: Sendable, Equatable {
 }
 
 /// A 3×3 tensor as nested arrays ([a][b]), the public format for virials.
-func tensorArray(_ rows: [SIMD3<Double>]) -> [[Double]] {
+package func tensorArray(_ rows: [SIMD3<Double>]) -> [[Double]] {
     rows.map { [$0.x, $0.y, $0.z] }
 }
 
 /// Outer product a ⊗ b as three rows (row a_i · b).
 @inline(__always)
-func outer(_ a: SIMD3<Double>, _ b: SIMD3<Double>) -> [SIMD3<Double>] {
+package func outer(_ a: SIMD3<Double>, _ b: SIMD3<Double>) -> [SIMD3<Double>] {
     [a.x * b, a.y * b, a.z * b]
 }

@@ -1,13 +1,13 @@
 /// Geometry of a 2D-periodic slab (docs/MATH.md §8.2, "2D slab correction" and "2D cell shrink").
-struct EwaldSlab: Sendable {
+package struct EwaldSlab: Sendable {
     /// κ: index of the non-periodic cell row.
     let axis: Int
     /// n̂ = (v1 × v2)/|v1 × v2| with v1 = h_{(κ+1)%3}, v2 = h_{(κ+2)%3}.
-    let normal: SIMD3<Double>
+    package let normal: SIMD3<Double>
     /// H = |h_κ · n̂| of the (shrunk) cell.
-    let height: Double
+    package let height: Double
     /// z_i = R_i · n̂.
-    let z: [Double]
+    package let z: [Double]
 
     init(axis: Int, cell: [SIMD3<Double>], positions: [SIMD3<Double>]) {
         self.axis = axis
@@ -38,7 +38,7 @@ struct EwaldSlab: Sendable {
     /// Σ_i x_i E_slab,i(q) for cotangent/charges x, q, i.e. the bilinear slab form
     /// 4π [M^x M^q − ½(Q^x M₂^q + Q^q M₂^x) − Q^x Q^q H²/12] (docs/MATH.md §8.2).
     /// Symmetric in x ↔ q, which is what makes the Ewald operator symmetric (§10.2 G5).
-    func moments(_ q: [Double]) -> (total: Double, first: Double, second: Double) {
+    package func moments(_ q: [Double]) -> (total: Double, first: Double, second: Double) {
         var total = 0.0, first = 0.0, second = 0.0
         for i in q.indices {
             total += q[i]
@@ -49,7 +49,7 @@ struct EwaldSlab: Sendable {
     }
 
     /// E_slab,i = 4π [z_i M − ½(M₂ + Q z_i²) − Q H²/12].
-    func energies(_ q: [Double]) -> [Double] {
+    package func energies(_ q: [Double]) -> [Double] {
         let m = moments(q)
         let h2 = height * height
         return z.map { zi in
