@@ -33,11 +33,13 @@ bundle() {
     cd "$ROOT" || die "no repository at $ROOT"
     # lorem-gpu: release, Swift's stdlib and Foundation linked in. The tests: the debug build
     # `swift test` uses (XCTest has no static library to link, so its runtime travels as .so).
+    mkdir -p "$SCRATCH"
+    local log="$SCRATCH/gpu_check-build.log"
     echo "building lorem-gpu (release, --static-swift-stdlib) in $SCRATCH ..."
     swift build -c release --static-swift-stdlib --product lorem-gpu --scratch-path "$SCRATCH" \
-        >"$SCRATCH.log" 2>&1 || { tail -30 "$SCRATCH.log"; die "build failed (log: $SCRATCH.log)"; }
+        >"$log" 2>&1 || { tail -30 "$log"; die "build failed (log: $log)"; }
     echo "building the tests (debug) in .build ..."
-    swift build --build-tests >"$SCRATCH-tests.log" 2>&1 || { tail -30 "$SCRATCH-tests.log"; die "test build failed"; }
+    swift build --build-tests >"$log" 2>&1 || { tail -30 "$log"; die "test build failed (log: $log)"; }
     local stage
     stage="$(mktemp -d)"
     mkdir -p "$stage/bin" "$stage/lib" "$stage/vendors"
@@ -92,6 +94,7 @@ run_checks() {
     [[ -f "$BUNDLE" ]] || die "no bundle at $BUNDLE: run 'Benchmarks/gpu_check.sh bundle' first (and carry .gpu)"
     mkdir -p "$OUT" || die "cannot create $OUT"
     local B; B="$(mktemp -d /tmp/lorem-gpu-bundle.XXXXXX)"
+    trap 'rm -rf "$B"' EXIT
     if command -v xz >/dev/null; then
         xz -dc "$BUNDLE" | tar -C "$B" -xf - || die "cannot unpack $BUNDLE"
     else
