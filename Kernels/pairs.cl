@@ -65,6 +65,71 @@ __kernel void contract_radial(__global const real *coef, __global const int *coe
     }
 }
 
+// out[i,f] = Σ_{p→i} Σ_k coef[row(p), k·d+f]·radial[p,k]: the radial contraction summed over
+// each center's pairs (segment_sum of contract_radial) without storing e [P, d]; per pair the
+// same k-ordered sum, then the pairs in CSR order, so the numbers are those of the two kernels.
+// global = ((d + 15) / 16, N).
+__kernel void contract_radial_segment_sum(__global const real *coef, __global const int *coefRow,
+                                          __global const real *radial, __global const int *offsets,
+                                          __global const int *members, __global real *out, const int N,
+                                          const int K, const int d) {
+    const int c = get_global_id(0), i = get_global_id(1);
+    const int f0 = c * 16;
+    if (f0 >= d || i >= N) return;
+    if (f0 + 16 <= d) {
+        real16 acc = (real16)(0);
+        for (int q = offsets[i]; q < offsets[i + 1]; q++) {
+            const int p = members[q];
+            __global const real *cr = coef + (size_t)coefRow[p] * K * d + f0;
+            __global const real *rr = radial + (size_t)p * K;
+            real16 e = (real16)(0);
+            for (int k = 0; k < K; k++) e += vload16(0, cr + (size_t)k * d) * rr[k];
+            acc += e;
+        }
+        vstore16(acc, 0, out + (size_t)i * d + f0);
+    } else {
+        for (int f = f0; f < d; f++) {
+            real acc = 0;
+            for (int q = offsets[i]; q < offsets[i + 1]; q++) {
+                const int p = members[q];
+                __global const real *cr = coef + (size_t)coefRow[p] * K * d + f;
+                __global const real *rr = radial + (size_t)p * K;
+                real e = 0;
+                for (int k = 0; k < K; k++) e += cr[(size_t)k * d] * rr[k];
+                acc += e;
+            }
+            out[(size_t)i * d + f] = acc;
+        }
+    }
+}
+
+// Σ_j x[j]·y[j] over n values: 16-wide partial sums, then the lanes in a fixed order.
+inline real dot_rows(__global const real *x, __global const real *y, const int n) {
+    real16 acc16 = (real16)(0);
+    int j = 0;
+    for (; j + 16 <= n; j += 16) acc16 += vload16(0, x + j) * vload16(0, y + j);
+    real acc = lane_sum16(acc16);
+    for (; j < n; j++) acc += x[j] * y[j];
+    return acc;
+}
+
+// radial̄[p,k] = Σ_j ā[p,j]·folded[row(p), k·c+j] + Σ_f n̄[c(p),f]·table[row(p), k·d+f]: the
+// backward of the species-pair table's two uses, coefficients = Σ_k (T_k W) r_k with ā its
+// cotangent, and the scalar message Σ_{p→i} Σ_k T_k r_k with n̄ the center's cotangent (read
+// by row: no [P, d] copy). global = (K, P).
+__kernel void contract_radial_backward_radial_folded(__global const real *aBar, __global const real *folded,
+                                                     const int c, __global const real *nodeBar,
+                                                     __global const int *nodeRow, __global const real *table,
+                                                     const int d, __global const int *coefRow,
+                                                     __global real *radialBar, const int P, const int K) {
+    const int k = get_global_id(0), p = get_global_id(1);
+    if (k >= K || p >= P) return;
+    const size_t row = (size_t)coefRow[p];
+    const real node = dot_rows(nodeBar + (size_t)nodeRow[p] * d, table + (row * K + k) * d, d);
+    const real pair = dot_rows(aBar + (size_t)p * c, folded + (row * K + k) * c, c);
+    radialBar[(size_t)p * K + k] = node + pair;
+}
+
 // radial̄[p,k] = Σ_f (ē[p,f] + n̄[c(p),f])·coef[row(p), k·d+f]; global = (K, P). The optional
 // node term n̄ (hasNode) is a cotangent that reaches every pair from its center atom (the scalar
 // message's Σ_{p→i}); reading it by row here saves a gathered [P, d] copy and an add.

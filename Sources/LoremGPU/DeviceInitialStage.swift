@@ -11,6 +11,7 @@ struct DeviceInitialStage<T: CLReal> {
     /// The species-pair table this batch's rows index, and the rows.
     private var table: CLBuffer<T>? = nil
     private var tableRows: CLBuffer<Int32>? = nil
+    private var foldedTable: CLBuffer<T>? = nil
     private var coefficients: CLBuffer<T>? = nil
     private var scalarCache = DeviceUpdate<T>.Cache(), sphericalCache = DeviceUpdate<T>.Cache()
     private var hidden: CLBuffer<T>? = nil
@@ -28,21 +29,28 @@ struct DeviceInitialStage<T: CLReal> {
     {
         let (N, P, d, s, L, K) = (g.atoms, g.pairCount, config.numFeatures, config.numSphericalFeatures,
                                   config.maxDegree, config.numRadial)
+        let c = (L + 1) * s
         // RadialCoefficients_0 depends only on the species pair: one table row per ordered pair.
         let (table, tableRows) = try speciesPairs.rows(numbers: numbers, centers: g.hostCenters, others: g.hostOthers,
                                                        context: k.context)
         (self.table, self.tableRows) = (table, tableRows)
-        let e = try k.pairs.contractRadial(table, coefRows: tableRows, radial: g.features.radial, pairs: P, basis: K,
-                                           features: d)
+        // The coefficients Dense (no bias) is linear, like the radial contraction e = Σ_k T_k r_k:
+        // applied to each [K, d] table row once, coefficients = Σ_k (T_k W) r_k needs no pair's e.
+        let folded = try k.dense.dense(table, rows: table.count / d, w.coefficients)
+        foldedTable = folded
         let h0: CLBuffer<T>
         if let nodeInit = w.nodeInit {
             h0 = try k.dense.dense(CLBuffer(k.context, numbers.flatMap { speciesPairs.species($0) }), rows: N, nodeInit)
         } else {
             h0 = try k.zeros(N * d)
         }
-        let message = try k.dense.dense(k.pairs.segmentSum(e, columns: d, g.centers), rows: N, w.scalarMessage)
+        // Dense without bias commutes with the segment sum: sum first, then one Dense per atom.
+        let e = try k.pairs.contractRadialSum(table, coefRows: tableRows, radial: g.features.radial, centers: g.centers,
+                                              basis: K, features: d)
+        let message = try k.dense.dense(e, rows: N, w.scalarMessage)
         let h1 = try w.scalarUpdate.forward(h0, message, rows: N, k, cache: &scalarCache)
-        let coef = try k.dense.dense(e, rows: P, w.coefficients)
+        let coef = try k.pairs.contractRadial(folded, coefRows: tableRows, radial: g.features.radial, pairs: P, basis: K,
+                                              features: c)
         coefficients = coef
         // A0 = Σ_{p→i} G_p, fused: G [P, (L+1)², s] is the largest pair tensor and is never stored.
         let A0 = try k.pairs.edgeBasisSum(coef, harmonics: g.features.harmonics, centers: g.centers, maxDegree: L, features: s)
@@ -68,10 +76,10 @@ struct DeviceInitialStage<T: CLReal> {
                                                             pairs: P, maxDegree: L, features: s, centers: g.centers)
         try bar.addHarmonics(yBar, k)
         let (_, messageBar) = try w.scalarUpdate.backward(hBar1, rows: N, k, cache: scalarCache)  // h0: species only
-        // ē = Σ-message cotangent of the center atom (read by row) + the coefficients' cotangent.
+        // radial̄ = Σ_f (Σ-message cotangent of the center)_f T_k,f + Σ_j coef̄_j (T_k W)_j.
         let messageSumBar = try k.dense.denseBackward(messageBar, rows: N, w.scalarMessage)
-        let eBar = try k.dense.denseBackward(coefBar, rows: P, w.coefficients)
-        try bar.addRadial(k.pairs.contractRadialBackwardRadial(eBar, plus: (messageSumBar, g.centers), table!,
-                                                               coefRows: tableRows, pairs: P, basis: K, features: d), k)
+        try bar.addRadial(k.pairs.contractRadialBackwardRadial(folded: coefBar, foldedTable!, features: (L + 1) * s,
+                                                               node: messageSumBar, centers: g.centers, table!,
+                                                               features: d, coefRows: tableRows!, basis: K), k)
     }
 }

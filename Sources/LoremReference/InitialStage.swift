@@ -9,6 +9,7 @@ struct InitialStage {
     // Kept for the backward pass.
     private var table = Matrix(zeros: 0, 0)  // RadialCoefficients_0 output per species pair
     private var tableRow: [Int] = []         // species-pair row of each pair
+    private var foldedTable = Matrix(zeros: 0, 0)  // the table through the coefficients Dense
     private var coefficients = Matrix(zeros: 0, 0)
     private var updateScalar = DenseOps.UpdateCache()
     private var updateSpherical = DenseOps.UpdateCache()
@@ -36,14 +37,18 @@ struct InitialStage {
             return rowOf.count - 1
         }
         table = DenseOps.mlp(Matrix(rows: rowOf.count, cols: 2 * ns, data: tableInputs), w.radial)
-        let e = PairOps.contractRadial(table, coefRow: tableRow, radial: g.radial, features: d)
+        // The coefficients Dense (no bias) is linear, like the radial contraction e = Σ_k T_k r_k:
+        // applied to each [K, d] table row once, coefficients = Σ_k (T_k W) r_k needs no pair's e.
+        foldedTable = Self.fold(table, w.coefficients, basis: g.radial.cols)
 
         let h0 = w.nodeInit.map { DenseOps.dense(species, $0) } ?? Matrix(zeros: N, d)
         // Dense without bias commutes with the segment sum: sum first, then one Dense per atom.
+        let e = PairOps.contractRadial(table, coefRow: tableRow, radial: g.radial, features: d)
         let message = DenseOps.dense(PairOps.segmentSum(e, centers: pairs.centers, atoms: N), w.scalarMessage)
         let h1 = DenseOps.update(h0, message, w.scalarUpdate, cache: &updateScalar)
 
-        coefficients = DenseOps.dense(e, w.coefficients)
+        coefficients = PairOps.contractRadial(foldedTable, coefRow: tableRow, radial: g.radial,
+                                              features: w.coefficients.outputs)
         let G = PairOps.edgeBasis(coefficients, harmonics: g.harmonics, maxDegree: config.maxDegree,
                                   features: config.numSphericalFeatures)
         let A0 = PairOps.segmentSum(G, centers: pairs.centers, atoms: N)
@@ -70,8 +75,16 @@ struct InitialStage {
         harmonicsBar += yBar
         // h0 depends only on species: its cotangent stops here.
         let (_, messageBar) = DenseOps.updateBackward(hBar1, w.scalarUpdate, cache: updateScalar)
-        let eBar = PairOps.gather(DenseOps.denseBackward(messageBar, w.scalarMessage), pairs.centers)
-            + DenseOps.denseBackward(coefBar, w.coefficients)
-        radialBar += PairOps.contractRadialBackwardRadial(eBar, table, coefRow: tableRow, kCount: g.radial.cols)
+        // radial̄ = Σ_f (Σ-message cotangent of the center)_f T_k,f + Σ_j coef̄_j (T_k W)_j.
+        let messageSumBar = PairOps.gather(DenseOps.denseBackward(messageBar, w.scalarMessage), pairs.centers)
+        radialBar += PairOps.contractRadialBackwardRadial(messageSumBar, table, coefRow: tableRow, kCount: g.radial.cols)
+            + PairOps.contractRadialBackwardRadial(coefBar, foldedTable, coefRow: tableRow, kCount: g.radial.cols)
+    }
+
+    /// Each table row [K·d] read as K rows of d, through the Dense W (d → c, no bias): [rows, K·c].
+    static func fold(_ table: Matrix, _ w: DenseWeights, basis K: Int) -> Matrix {
+        precondition(w.bias == nil, "only a Dense without bias commutes with the radial contraction")
+        let folded = DenseOps.dense(Matrix(rows: table.rows * K, cols: table.cols / K, data: table.data), w)
+        return Matrix(rows: table.rows, cols: K * folded.cols, data: folded.data)
     }
 }

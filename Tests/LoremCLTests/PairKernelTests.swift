@@ -110,6 +110,46 @@ final class PairKernelTests: XCTestCase {
                     "radial contraction \(label) coef̄")
     }
 
+    /// The species-pair table's fused forms (the initial stage): the radial contraction summed
+    /// over each center's pairs equals segmentSum(contractRadial) bit for bit (same products,
+    /// same order), and the two-term backward (a Dense folded into the table, plus a center's
+    /// node cotangent) equals the reference's two contractions.
+    func testFoldedTableContraction() throws {
+        try forEachPrecision(Float.self, checkFoldedTableContraction)
+        try forEachPrecision(Double.self, checkFoldedTableContraction)
+    }
+
+    func checkFoldedTableContraction<T: CLReal>(_ kernels: EquivariantKernels<T>, _ label: String) throws {
+        var rng = SeededGenerator(seed: 27)
+        let context = kernels.context
+        let (P, N, K, d, c) = (33, 8, 7, 37, 21)  // d: two 16-wide blocks and a tail; c: one and a tail
+        let centers = (0..<P).map { _ in Int.random(in: 0..<(N - 1), using: &rng) }.sorted()  // atom 7: no pairs
+        let map = try CLRowMap(context, index: centers, sources: N)
+        let table = rng.matrix(4, K * d), folded = rng.matrix(4, K * c)
+        let tableRows = (0..<P).map { ($0 * 5) % 4 }
+        let rowsDevice = try CLBuffer<Int32>(context, tableRows.map { Int32($0) })
+        let (tableDevice, radial) = (try upload(context, table, as: T.self), rng.matrix(P, K))
+        let radialDevice = try upload(context, radial, as: T.self)
+        let what = "folded table contraction \(label)"
+        let fused = try kernels.pairs.contractRadialSum(tableDevice, coefRows: rowsDevice, radial: radialDevice, centers: map,
+                                                        basis: K, features: d)
+        let unfused = try kernels.pairs.segmentSum(kernels.pairs.contractRadial(tableDevice, coefRows: rowsDevice,
+                                                                                radial: radialDevice, pairs: P, basis: K,
+                                                                                features: d), columns: d, map)
+        XCTAssertEqual(try fused.download(), try unfused.download(), "\(what): Σ_{p→i} e_p")
+        expectClose(T.self, relativeError(try fused.download(),
+                                          PairOps.segmentSum(PairOps.contractRadial(table, coefRow: tableRows, radial: radial,
+                                                                                    features: d), centers: centers, atoms: N).data),
+                    "\(what) against the reference")
+        let (aBar, nodeBar) = (rng.matrix(P, c), rng.matrix(N, d))
+        let radialBar = try kernels.pairs.contractRadialBackwardRadial(
+            folded: upload(context, aBar, as: T.self), upload(context, folded, as: T.self), features: c,
+            node: upload(context, nodeBar, as: T.self), centers: map, tableDevice, features: d, coefRows: rowsDevice, basis: K)
+        let expected = PairOps.contractRadialBackwardRadial(PairOps.gather(nodeBar, centers), table, coefRow: tableRows, kCount: K)
+            + PairOps.contractRadialBackwardRadial(aBar, folded, coefRow: tableRows, kCount: K)
+        expectClose(T.self, relativeError(try radialBar.download(), expected.data), "\(what) radial̄")
+    }
+
     func testEdgeBasis() throws {
         try forEachPrecision(Float.self, checkEdgeBasis)
         try forEachPrecision(Double.self, checkEdgeBasis)

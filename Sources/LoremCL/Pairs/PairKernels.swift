@@ -11,6 +11,7 @@ import LoremModel
 public final class PairKernels<T: CLReal> {
     public let context: CLContext
     private let segmentSum, gather, copyColumns, contract, contractRadialBar, contractCoefBar: CLKernel
+    private let contractSum, contractRadialBarFolded: CLKernel
     private let edgeBasis, edgeBasisSum, edgeBasisWeightsBar, edgeBasisHarmonicsBar, add: CLKernel
 
     public init(context: CLContext) throws {
@@ -22,6 +23,8 @@ public final class PairKernels<T: CLReal> {
         contract = try program.kernel("contract_radial")
         contractRadialBar = try program.kernel("contract_radial_backward_radial")
         contractCoefBar = try program.kernel("contract_radial_backward_coefficients")
+        contractSum = try program.kernel("contract_radial_segment_sum")
+        contractRadialBarFolded = try program.kernel("contract_radial_backward_radial_folded")
         edgeBasis = try program.kernel("edge_basis")
         edgeBasisSum = try program.kernel("edge_basis_segment_sum")
         edgeBasisWeightsBar = try program.kernel("edge_basis_backward_weights")
@@ -108,6 +111,37 @@ public final class PairKernels<T: CLReal> {
         try contract.launch(global: [(d + 15) / 16, pairs], coef, coefRows ?? CLNullBuffer(), Int32(coefRows == nil ? 0 : 1),
                             radial, e, Int32(pairs), Int32(K), Int32(d))
         return e
+    }
+
+    /// out[i,f] = Σ_{p→i} Σ_k coef[row(p), k·d+f]·radial[p,k]: segmentSum(contractRadial(…))
+    /// over the centers' map, the same numbers without the [P, d] intermediate.
+    public func contractRadialSum(_ coef: CLBuffer<T>, coefRows: CLBuffer<Int32>, radial: CLBuffer<T>, centers: CLRowMap,
+                                  basis K: Int, features d: Int) throws -> CLBuffer<T> {
+        let pairs = centers.rows
+        try coefRows.require(pairs, 1, "radial contraction coefficient rows")
+        try radial.require(pairs, K, "radial contraction basis")
+        let out = try CLBuffer<T>(context, shape: [centers.sources, d], name: "summed radial contraction")
+        guard centers.sources > 0, d > 0 else { return out }
+        try contractSum.launch(global: [(d + 15) / 16, centers.sources], coef, coefRows, radial, centers.offsets,
+                               centers.members, out, Int32(centers.sources), Int32(K), Int32(d))
+        return out
+    }
+
+    /// radial̄[p,k] = Σ_j ā[p,j]·folded[row(p), k·c+j] + Σ_f n̄[c(p),f]·table[row(p), k·d+f]: the
+    /// radial cotangent of a species-pair table used twice, through a Dense folded into it
+    /// (ā [P, c], `folded` [rows, K·c]) and summed over each center's pairs (n̄ [atoms, d]).
+    public func contractRadialBackwardRadial(folded aBar: CLBuffer<T>, _ folded: CLBuffer<T>, features c: Int,
+                                             node nodeBar: CLBuffer<T>, centers: CLRowMap, _ table: CLBuffer<T>,
+                                             features d: Int, coefRows: CLBuffer<Int32>, basis K: Int) throws -> CLBuffer<T> {
+        let pairs = centers.rows
+        try aBar.require(pairs, c, "folded radial contraction cotangent")
+        try nodeBar.require(centers.sources, d, "radial contraction backward node cotangent")
+        try coefRows.require(pairs, 1, "radial contraction coefficient rows")
+        let radialBar = try CLBuffer<T>(context, shape: [pairs, K], name: "radial basis cotangent")
+        guard pairs > 0, K > 0 else { return radialBar }
+        try contractRadialBarFolded.launch(global: [K, pairs], aBar, folded, Int32(c), nodeBar, centers.index, table,
+                                           Int32(d), coefRows, radialBar, Int32(pairs), Int32(K))
+        return radialBar
     }
 
     /// radial̄[p,k] = Σ_f (ē[p,f] + n̄[c(p),f])·coef[row(p), k·d+f]. `plus` is an optional node
