@@ -95,12 +95,16 @@ struct DeviceLongRangeStage<T: CLReal> {
     /// cotangent x, A being symmetric (§10.2 G5). Molecules in one launch; each periodic
     /// structure on a copy of its rows (a batch of one periodic structure needs no copies).
     private func applyEwald(_ x: CLBuffer<T>, _ g: DeviceGeometry<T>) throws -> CLBuffer<T> {
-        if ewald.molecules == nil, ewald.periodic.count == 1 { return try ewald.periodic[0].plan.potentials(x) }
+        // Each periodic operator keeps its charges (and PME mesh) for `backwardEwald`.
+        if ewald.molecules == nil, ewald.periodic.count == 1 {
+            return try ewald.periodic[0].plan.potentials(x, keepingForBackward: true)
+        }
         let out = try CLBuffer<T>(parent.context, count: g.atoms * C)
         if let molecules = ewald.molecules { try parent.ewald.potentials(x, molecules, into: out) }
         for (s, plan) in ewald.periodic {
             let r = g.atomRange(s)
-            try out.copy(from: plan.potentials(rows(x, r)), offset: r.lowerBound * C, count: r.count * C)
+            try out.copy(from: plan.potentials(rows(x, r), keepingForBackward: true), offset: r.lowerBound * C,
+                         count: r.count * C)
         }
         return out
     }
@@ -129,7 +133,7 @@ struct DeviceLongRangeStage<T: CLReal> {
         }
         for (s, plan) in ewald.periodic {
             let r = g.atomRange(s)
-            let (periodic, structureQBar) = try plan.backward(charges: rows(q, r), cotangent: rows(vBar, r))
+            let (periodic, structureQBar) = try plan.backward(cotangent: rows(vBar, r))
             gradient.replaceSubrange(r, with: try downloadVectors(periodic.positions))
             virials[s] = periodic.virial.flatMap { $0 }
             try qBar.copy(from: structureQBar, offset: r.lowerBound * C, count: r.count * C)

@@ -103,6 +103,32 @@ final class PMEKernelTests: XCTestCase {
         }
     }
 
+    /// The backward of a forward that kept its charges' mesh equals the backward recomputing it,
+    /// bit for bit (gradient, virial, charge cotangent), and needs such a forward.
+    func testKeptForwardMeshGivesTheSameBackward() throws {
+        try withEwaldContext(Float.self) { context in
+            let c = EwaldCases.bulk(neutral: false).rounded(to: Float.self)
+            let pairs = try c.pairs()
+            let summation = try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs,
+                                               reciprocal: .pme(PMEParameters()))
+            func makeOperator() throws -> EwaldOperator<Float> {
+                try EwaldOperator<Float>(ewald: EwaldKernels(context: context, channels: c.q.count),
+                                         pme: PMEKernels(context: context, channels: c.q.count), summation: summation, pairs: pairs)
+            }
+            let q = try CLBuffer<Float>(context, interleave(c.q).map { Float($0) })
+            let vbar = try CLBuffer<Float>(context, interleave(c.vbar).map { Float($0) })
+            let (kept, recomputed) = (try makeOperator(), try makeOperator())
+            XCTAssertThrowsError(try kept.backward(cotangent: vbar), "no forward kept yet")
+            let v = try kept.potentials(q, keepingForBackward: true)
+            XCTAssertEqual(try v.download(), try recomputed.potentials(q).download())
+            let (a, aBar) = try kept.backward(cotangent: vbar)
+            let (b, bBar) = try recomputed.backward(charges: q, cotangent: vbar)
+            XCTAssertEqual(try a.positions.download(), try b.positions.download())
+            XCTAssertEqual(a.virial, b.virial)
+            XCTAssertEqual(try aBar.download(), try bBar.download())
+        }
+    }
+
     /// Atoms outside the cell (unwrapped coordinates) land on the same mesh points as their
     /// images: the device wraps the stencil bases, so potentials are unchanged by a lattice shift.
     func testUnwrappedPositionsGiveSamePotentials() throws {

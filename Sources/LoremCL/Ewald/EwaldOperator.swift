@@ -29,11 +29,31 @@ public final class EwaldOperator<T: CLReal> {
 
     public var atomCount: Int { geometry.atomCount }
 
-    /// V [N, C] for charges q [N, C].
-    public func potentials(_ q: CLBuffer<T>) throws -> CLBuffer<T> {
+    /// The charges of the forward and, with PME, their spectrum and mesh potentials, kept by
+    /// `potentials(_:keepingForBackward:)` for `backward(cotangent:)`.
+    private var forward: (charges: CLBuffer<T>, mesh: PMEKernels<T>.ChargeMesh?)? = nil
+
+    /// V [N, C] for charges q [N, C]. With `keepingForBackward`, q (and with PME its mesh) is
+    /// kept for `backward(cotangent:)`: the long range's backward follows its forward closely (it
+    /// is the first stage the reverse pass reaches), so the mesh lives only a little longer.
+    public func potentials(_ q: CLBuffer<T>, keepingForBackward keep: Bool = false) throws -> CLBuffer<T> {
         let v = try ewald.potentials(q, geometry)
-        if let mesh, let pme { try pme.addPotentials(q, mesh, to: v) }
+        var chargeMesh: PMEKernels<T>.ChargeMesh? = nil
+        if let mesh, let pme { chargeMesh = try pme.addPotentials(q, mesh, to: v) }
+        if keep { forward = (q, chargeMesh) }
         return v
+    }
+
+    /// The backward of the kept forward V = A·q (`potentials(_:keepingForBackward: true)`).
+    public func backward(cotangent vbar: CLBuffer<T>) throws
+        -> (gradient: EwaldGeometryGradient<T>, chargeCotangent: CLBuffer<T>)
+    {
+        guard let forward else {
+            throw CLError.unsupported("EwaldOperator.backward(cotangent:) needs a forward that kept its charges")
+        }
+        let (gradient, qBar) = try backward(charges: forward.charges, cotangent: vbar, chargeCotangent: true,
+                                            chargeMesh: forward.mesh)
+        return (gradient, qBar!)
     }
 
     /// q̄ = A·V̄ (A is symmetric, §10.2 G5).
@@ -41,7 +61,7 @@ public final class EwaldOperator<T: CLReal> {
 
     /// ∂B/∂R and the virial of B = Σ V̄·V(q) at fixed charges (§10.2 G2, G3, G6).
     public func geometryGradient(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>) throws -> EwaldGeometryGradient<T> {
-        try backward(charges: q, cotangent: vbar, chargeCotangent: false).gradient
+        try backward(charges: q, cotangent: vbar, chargeCotangent: false, chargeMesh: nil).gradient
     }
 
     /// The whole backward of V = A·q for cotangent V̄: the geometry gradient and q̄ = A·V̄ together.
@@ -50,11 +70,12 @@ public final class EwaldOperator<T: CLReal> {
     public func backward(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>) throws
         -> (gradient: EwaldGeometryGradient<T>, chargeCotangent: CLBuffer<T>)
     {
-        let (gradient, qBar) = try backward(charges: q, cotangent: vbar, chargeCotangent: true)
+        let (gradient, qBar) = try backward(charges: q, cotangent: vbar, chargeCotangent: true, chargeMesh: nil)
         return (gradient, qBar!)
     }
 
-    private func backward(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>, chargeCotangent: Bool) throws
+    private func backward(charges q: CLBuffer<T>, cotangent vbar: CLBuffer<T>, chargeCotangent: Bool,
+                          chargeMesh: PMEKernels<T>.ChargeMesh?) throws
         -> (gradient: EwaldGeometryGradient<T>, chargeCotangent: CLBuffer<T>?)
     {
         let (explicit, factors) = try ewald.geometryGradientSharing(charges: q, cotangent: vbar, geometry)
@@ -65,7 +86,7 @@ public final class EwaldOperator<T: CLReal> {
         }
         guard let mesh, let pme else { return (explicit, qBar) }
         let w = try pme.addGradient(charges: q, cotangent: vbar, mesh, to: explicit.positions, cotangentPotentials: qBar,
-                                    columnSums: { try ewald.columnSums($0, rows: $1, cols: $2) })
+                                    chargeMesh: chargeMesh, columnSums: { try ewald.columnSums($0, rows: $1, cols: $2) })
         let virial = (0..<3).map { a in (0..<3).map { b in explicit.virial[a][b] + w[3 * a + b] } }
         return (EwaldGeometryGradient(positions: explicit.positions, virial: virial), qBar)
     }
