@@ -41,6 +41,7 @@ static void bernstein(const real x, const int n, __global const real *beta, real
 // survives the projection in ḡ (§10.2 G1). Writes S = (L+1)² values and S×3 gradients.
 static void harmonics(const real3 u, const int L, __global const real *diag,
                       __global real *y, __global real *dy) {
+    // dy may be 0: the forward then keeps Y only and the backward recomputes ∂Y/∂u.
     real c[MAX_DEGREE + 1], s[MAX_DEGREE + 1];
     c[0] = 1;
     s[0] = 0;
@@ -65,7 +66,7 @@ static void harmonics(const real3 u, const int L, __global const real *diag,
             if (m == 0) {
                 const int k = l * l + 2 * l;
                 y[k] = q;
-                vstore3((real3)(0, 0, dq), k, dy);
+                if (dy) vstore3((real3)(0, 0, dq), k, dy);
             } else {
                 const int kc = l * l + 2 * (l - m), ks = kc + 1;  // slots of +m and −m
                 const real fm = (real)m;
@@ -73,18 +74,77 @@ static void harmonics(const real3 u, const int L, __global const real *diag,
                 y[ks] = r2 * q * s[m];
                 // ∂C_m/∂x = m C_{m−1}, ∂C_m/∂y = −m S_{m−1},
                 // ∂S_m/∂x = m S_{m−1}, ∂S_m/∂y = m C_{m−1}.
-                vstore3(r2 * (real3)(q * fm * c[m - 1], -q * fm * s[m - 1], dq * c[m]), kc, dy);
-                vstore3(r2 * (real3)(q * fm * s[m - 1], q * fm * c[m - 1], dq * s[m]), ks, dy);
+                if (dy) {
+                    vstore3(r2 * (real3)(q * fm * c[m - 1], -q * fm * s[m - 1], dq * c[m]), kc, dy);
+                    vstore3(r2 * (real3)(q * fm * s[m - 1], q * fm * c[m - 1], dq * s[m]), ks, dy);
+                }
             }
         }
+    }
+}
+
+// ū = Σ_a Ȳ_a ∂Y_a/∂u by the recursion of `harmonics` (the same products for each ∂Y_a/∂u),
+// accumulated as the slots are reached instead of stored: the backward's ∂Y/∂u without the
+// [P, S, 3] tensor.
+static real3 harmonics_vjp(const real3 u, const int L, __global const real *diag, __global const real *yBar) {
+    real c[MAX_DEGREE + 1], s[MAX_DEGREE + 1];
+    c[0] = 1;
+    s[0] = 0;
+    for (int m = 1; m <= L; m++) {
+        c[m] = u.x * c[m - 1] - u.y * s[m - 1];
+        s[m] = u.x * s[m - 1] + u.y * c[m - 1];
+    }
+    const real r2 = sqrt((real)2);
+    real3 acc = (real3)(0);
+    for (int m = 0; m <= L; m++) {
+        real q2 = 0, d2 = 0, q1 = diag[m], d1 = 0;
+        for (int l = m; l <= L; l++) {
+            real q = q1, dq = d1;
+            if (l > m) {
+                const real a = (real)(2 * l - 1);
+                const real b = sqrt((real)((l - 1) * (l - 1) - m * m));
+                const real nn = sqrt((real)(l * l - m * m));
+                q = (a * u.z * q1 - b * q2) / nn;
+                dq = (a * (q1 + u.z * d1) - b * d2) / nn;
+                q2 = q1; d2 = d1;
+                q1 = q; d1 = dq;
+            }
+            if (m == 0) {
+                acc += yBar[l * l + 2 * l] * (real3)(0, 0, dq);
+            } else {
+                const int kc = l * l + 2 * (l - m), ks = kc + 1;
+                const real fm = (real)m;
+                acc += yBar[kc] * (r2 * (real3)(q * fm * c[m - 1], -q * fm * s[m - 1], dq * c[m]));
+                acc += yBar[ks] * (r2 * (real3)(q * fm * s[m - 1], q * fm * c[m - 1], dq * s[m]));
+            }
+        }
+    }
+    return acc;
+}
+
+// radial[k] = B_k(r/c)·fc(r) and dradial[k] its r-derivative with the custom rule
+// dB_k/dr = n(B_{k−1}^{(n−1)} − B_k^{(n−1)})/c (§2.2, §2.3; `betaLower` is the n−1 table).
+static void radial_terms(const real r, const real cutoff, const int K, __global const real *beta,
+                         __global const real *betaLower, real *radial, real *dradial) {
+    const real x = r / cutoff;
+    const real fc = x < 1 ? (real)0.5 * cos(PI_REAL * x) + (real)0.5 : 0;
+    const real dfc = x < 1 ? -(PI_REAL / (2 * cutoff)) * sin(PI_REAL * x) : 0;
+    real b[MAX_RADIAL], bl[MAX_RADIAL];
+    const int n = K - 1;
+    bernstein(x, n, beta, b);
+    bernstein(x, n - 1, betaLower, bl);
+    for (int k = 0; k < K; k++) {
+        const real left = k > 0 ? bl[k - 1] : 0, right = k < n ? bl[k] : 0;
+        radial[k] = b[k] * fc;
+        dradial[k] = (real)n * (left - right) / cutoff * fc + b[k] * dfc;
     }
 }
 
 // One work-item per pair: R_p = R_o − R_c + S_p·h (§0, h's rows are the lattice vectors),
 // r_p, radial = B(r/c)·fc(r) and its r-derivative with the custom rule
 // dB_k/dr = n(B_{k−1}^{(n−1)} − B_k^{(n−1)})/c (§2.2, §2.3; `betaLower` is the n−1 table),
-// and Y(u_p), ∂Y/∂u (§1). Outputs: vectors [P,3], distances [P], radial and dradial [P,K],
-// y [P,S], dy [P,S,3].
+// and Y(u_p), ∂Y/∂u (§1). Outputs: vectors [P,3], distances [P], radial [P,K], y [P,S], and
+// with withDerivatives dradial [P,K] and dy [P,S,3] (else the backward recomputes them).
 __kernel void pair_features(__global const real *positions, __global const real *cells,
                             __global const int *atomStructure,
                             __global const int *centers, __global const int *others,
@@ -92,7 +152,7 @@ __kernel void pair_features(__global const real *positions, __global const real 
                             const int K, __global const real *beta, __global const real *betaLower,
                             const int L, __global const real *diag,
                             __global real *vectors, __global real *distances,
-                            __global real *radial, __global real *dradial,
+                            __global real *radial, const int withDerivatives, __global real *dradial,
                             __global real *y, __global real *dy) {
     const int p = get_global_id(0);
     if (p >= P) return;
@@ -107,22 +167,14 @@ __kernel void pair_features(__global const real *positions, __global const real 
     vstore3(v, p, vectors);
     distances[p] = r;
 
-    const real x = r / cutoff;
-    const real fc = x < 1 ? (real)0.5 * cos(PI_REAL * x) + (real)0.5 : 0;
-    const real dfc = x < 1 ? -(PI_REAL / (2 * cutoff)) * sin(PI_REAL * x) : 0;
-    real b[MAX_RADIAL], bl[MAX_RADIAL];
-    const int n = K - 1;
-    bernstein(x, n, beta, b);
-    bernstein(x, n - 1, betaLower, bl);
-    __global real *radialRow = radial + (size_t)p * K;
-    __global real *dradialRow = dradial + (size_t)p * K;
-    for (int k = 0; k < K; k++) {
-        const real left = k > 0 ? bl[k - 1] : 0, right = k < n ? bl[k] : 0;
-        radialRow[k] = b[k] * fc;
-        dradialRow[k] = (real)n * (left - right) / cutoff * fc + b[k] * dfc;
+    real rad[MAX_RADIAL], drad[MAX_RADIAL];
+    radial_terms(r, cutoff, K, beta, betaLower, rad, drad);
+    for (int k = 0; k < K; k++) radial[(size_t)p * K + k] = rad[k];
+    if (withDerivatives) {
+        for (int k = 0; k < K; k++) dradial[(size_t)p * K + k] = drad[k];
     }
     const int S = (L + 1) * (L + 1);
-    harmonics(u, L, diag, y + (size_t)p * S, dy + (size_t)p * S * 3);
+    harmonics(u, L, diag, y + (size_t)p * S, withDerivatives ? dy + (size_t)p * S * 3 : 0);
 }
 
 // ḡ_p = ∂E/∂R_p = r̄u + (ū − (ū·u)u)/r (§10.2 G1) with r̄ = Σ_k radial̄_k·dradial_k and
@@ -139,6 +191,28 @@ __kernel void pair_vector_gradients(__global const real *vectors, __global const
     for (int a = 0; a < S; a++) uBar += yBar[(size_t)p * S + a] * vload3((size_t)p * S + a, dy);
     const real r = distances[p];
     const real3 u = vload3(p, vectors) / r;
+    vstore3(rBar * u + (uBar - dot(uBar, u) * u) / r, p, g);
+}
+
+// The same ḡ_p with dradial and ∂Y/∂u recomputed from the pair vector instead of read: the
+// forward then stores neither ([P,K] and [P,S,3], 716 bytes a pair in float32 at K = 32, L = 6).
+// dradial comes out bit for bit as the forward's; ū sums the same products in the recursion's
+// order rather than slot order.
+__kernel void pair_vector_gradients_recomputed(__global const real *vectors, __global const real *distances,
+                                               __global const real *radialBar, __global const real *yBar,
+                                               const int P, const real cutoff, const int K,
+                                               __global const real *beta, __global const real *betaLower,
+                                               const int L, __global const real *diag, __global real *g) {
+    const int p = get_global_id(0);
+    if (p >= P) return;
+    const real r = distances[p];
+    const real3 u = vload3(p, vectors) / r;
+    real rad[MAX_RADIAL], drad[MAX_RADIAL];
+    radial_terms(r, cutoff, K, beta, betaLower, rad, drad);
+    real rBar = 0;
+    for (int k = 0; k < K; k++) rBar += radialBar[(size_t)p * K + k] * drad[k];
+    const int S = (L + 1) * (L + 1);
+    const real3 uBar = harmonics_vjp(u, L, diag, yBar + (size_t)p * S);
     vstore3(rBar * u + (uBar - dot(uBar, u) * u) / r, p, g);
 }
 

@@ -33,7 +33,10 @@ final class FeatureKernelTests: XCTestCase {
                 let geometry = PairGeometry(positions: f.positions, cell: f.cell, pairs: reference,
                                             basis: try BernsteinBasis(count: K, cutoff: f.cutoff),
                                             sh: SphericalHarmonics(maxDegree: L))
-                let features = try kernels.forward(positions: positions, cell: cell, pairs: pairs)
+                let features = try kernels.forward(positions: positions, cell: cell, pairs: pairs, keepingDerivatives: true)
+                let lean = try kernels.forward(positions: positions, cell: cell, pairs: pairs)
+                XCTAssertNil(lean.radialDerivative, "derivatives are not stored unless asked for")
+                XCTAssertNil(lean.harmonicGradients)
                 func compare(_ what: String, _ device: CLBuffer<T>, _ expected: [Double]) throws {
                     let error = relativeError(try device.download(), expected)
                     let label = "\(what) \(f.name) K=\(K) L=\(L) \(precisionName(T.self))"
@@ -43,9 +46,9 @@ final class FeatureKernelTests: XCTestCase {
                 try compare("vectors", features.vectors, geometry.vectors.flatMap { [$0.x, $0.y, $0.z] })
                 try compare("distances", features.distances, geometry.distances)
                 try compare("radial", features.radial, geometry.radial.data)
-                try compare("dradial", features.radialDerivative, geometry.radialDerivative.data)
+                try compare("dradial", features.radialDerivative!, geometry.radialDerivative.data)
                 try compare("Y", features.harmonics, geometry.harmonics.data)
-                try compare("dY", features.harmonicGradients, geometry.harmonicGradients.flatMap { [$0.x, $0.y, $0.z] })
+                try compare("dY", features.harmonicGradients!, geometry.harmonicGradients.flatMap { [$0.x, $0.y, $0.z] })
 
                 // Backward with random cotangents (rounded to T, so both sides see the same ones).
                 let P = reference.count, S = kernels.harmonicsCount
@@ -61,6 +64,11 @@ final class FeatureKernelTests: XCTestCase {
                     features, radialBar: try CLBuffer(context, radialBar.map { T($0) }),
                     harmonicsBar: try CLBuffer(context, harmonicsBar.map { T($0) }))
                 try compare("pair gradients", gDevice, g.flatMap { [$0.x, $0.y, $0.z] })
+                // The same backward recomputing the derivatives from the pair vectors (the engine's).
+                let gLean = try kernels.pairVectorGradients(
+                    lean, radialBar: try CLBuffer(context, radialBar.map { T($0) }),
+                    harmonicsBar: try CLBuffer(context, harmonicsBar.map { T($0) }))
+                try compare("pair gradients, derivatives recomputed", gLean, g.flatMap { [$0.x, $0.y, $0.z] })
                 let (gradientDevice, virialDevice) = try kernels.scatter(gDevice, vectors: features.vectors, pairs: pairs)
                 try compare("forces", gradientDevice, gradient.flatMap { [$0.x, $0.y, $0.z] })
                 try compare("virial", virialDevice, virial.flatMap { $0 })
@@ -95,7 +103,7 @@ final class FeatureKernelTests: XCTestCase {
             let harmonicsBar = try CLBuffer<T>(context, local.values(pairs.count * 49).map { T($0) })
             let (gradient, virial) = try kernels.backward(features, pairs: pairs, radialBar: radialBar,
                                                           harmonicsBar: harmonicsBar)
-            return try features.radial.download() + features.harmonicGradients.download() + gradient.download()
+            return try features.radial.download() + features.harmonics.download() + gradient.download()
                 + virial.download()
         }
         let first = try run(), second = try run()
@@ -121,7 +129,8 @@ final class FeatureKernelTests: XCTestCase {
         XCTAssertEqual(pairs.count, 2)
         let kernels = try FeatureKernels<T>(context: context, cutoff: 5, radialCount: 32, maxDegree: 3)
         let f = try kernels.forward(positions: try CLBuffer(context, positions.flatMap { [T($0.x), T($0.y), T($0.z)] }),
-                                    cell: try CLBuffer(context, [T](repeating: 0, count: 9)), pairs: pairs)
+                                    cell: try CLBuffer(context, [T](repeating: 0, count: 9)), pairs: pairs,
+                                    keepingDerivatives: true)
         let y = try f.harmonics.download().prefix(16).map(Double.init)  // pair 0: 0 → 1, R_p = 1.3u
         let expectedY = [1.0, 0.36, -0.48, 0.8, -0.087295360701, -0.299298379548, 0.498830632580, -0.665107510106,
                          0.46, -0.159834162056, -0.060108573764, -0.156158688519, -0.535401217780, 0.484998969071,
@@ -130,7 +139,7 @@ final class FeatureKernelTests: XCTestCase {
             XCTAssertEqual(got, want, accuracy: tolerance, "Y slot \(a) \(precisionName(T.self))")
         }
         let (fc, dfc) = (0.842273593, -0.229012251)
-        let radial = try f.radial.download().map(Double.init), dradial = try f.radialDerivative.download().map(Double.init)
+        let radial = try f.radial.download().map(Double.init), dradial = try f.radialDerivative!.download().map(Double.init)
         for (k, b, db) in [(0, 8.83453322e-05, -7.40189571e-04), (5, 0.0803733692, -0.255657136),
                            (8, 0.161854222, -0.0100934869), (10, 0.112334579, 0.226538509)] {
             // The spec's values are e3x float32 results, good to a few float32 ulps.

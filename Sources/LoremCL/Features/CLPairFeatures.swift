@@ -10,10 +10,12 @@ public struct CLPairFeatures<T: CLReal> {
     public let distances: CLBuffer<T>
     /// B_k(r_p/c)·fc(r_p), [P, K].
     public let radial: CLBuffer<T>
-    /// d(B_k·fc)/dr with e3x's custom Bernstein rule (§2.3), [P, K].
-    public let radialDerivative: CLBuffer<T>
+    /// d(B_k·fc)/dr with e3x's custom Bernstein rule (§2.3), [P, K]; nil unless the forward was
+    /// asked to keep the derivatives (the backward then recomputes them from the pair vector).
+    public let radialDerivative: CLBuffer<T>?
     /// Y_a(u_p) in e3x's slot order, [P, (L+1)²].
     public let harmonics: CLBuffer<T>
-    /// ∂Y_a/∂u (tangential part meaningful), [P, (L+1)², 3].
-    public let harmonicGradients: CLBuffer<T>
+    /// ∂Y_a/∂u (tangential part meaningful), [P, (L+1)², 3]; nil unless kept, like
+    /// `radialDerivative`.
+    public let harmonicGradients: CLBuffer<T>?
 }

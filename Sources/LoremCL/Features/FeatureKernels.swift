@@ -16,7 +16,7 @@ public final class FeatureKernels<T: CLReal> {
     public let maxDegree: Int
     public var harmonicsCount: Int { (maxDegree + 1) * (maxDegree + 1) }
     private let beta, betaLower, diagonal: CLBuffer<T>
-    private let featuresKernel, gradientsKernel, scatterKernel, virialKernel: CLKernel
+    private let featuresKernel, gradientsKernel, recomputedGradientsKernel, scatterKernel, virialKernel: CLKernel
 
     /// Largest supported K and L: the kernels' private arrays are sized by them (features.cl).
     public static var maxRadialCount: Int { 64 }
@@ -40,6 +40,7 @@ public final class FeatureKernels<T: CLReal> {
         let program = try context.program(family: "features", precision: T.self)
         featuresKernel = try program.kernel("pair_features")
         gradientsKernel = try program.kernel("pair_vector_gradients")
+        recomputedGradientsKernel = try program.kernel("pair_vector_gradients_recomputed")
         scatterKernel = try program.kernel("scatter_pair_gradients")
         virialKernel = try program.kernel("sum_virial")
     }
@@ -58,15 +59,20 @@ public final class FeatureKernels<T: CLReal> {
 
     /// Per-pair features of `pairs` for positions [N,3] and cell [3,3] (rows = lattice vectors;
     /// any values when no shift is non-zero, e.g. molecules).
-    public func forward(positions: CLBuffer<T>, cell: CLBuffer<T>, pairs: CLPairList) throws -> CLPairFeatures<T> {
+    /// With `keepingDerivatives` the radial derivative and ∂Y/∂u are stored too (tests compare
+    /// them); without, the backward recomputes them: 716 bytes a pair less in float32 at lorem-jax's
+    /// defaults (K = 32, L = 6), −16 to −23% of device memory (`Benchmarks/README.md`).
+    public func forward(positions: CLBuffer<T>, cell: CLBuffer<T>, pairs: CLPairList, keepingDerivatives: Bool = false)
+        throws -> CLPairFeatures<T>
+    {
         try forward(positions: positions, cells: cell, layout: CLStructureLayout(context, atomCounts: [pairs.atoms]),
-                    pairs: pairs)
+                    pairs: pairs, keepingDerivatives: keepingDerivatives)
     }
 
     /// The same for a batch: `cells` [S,3,3] holds one cell per structure of `layout`, and each
     /// pair uses its center's structure's cell.
-    public func forward(positions: CLBuffer<T>, cells: CLBuffer<T>, layout: CLStructureLayout, pairs: CLPairList) throws
-        -> CLPairFeatures<T>
+    public func forward(positions: CLBuffer<T>, cells: CLBuffer<T>, layout: CLStructureLayout, pairs: CLPairList,
+                        keepingDerivatives: Bool = false) throws -> CLPairFeatures<T>
     {
         try positions.require(pairs.atoms, 3, "pair features positions")
         try cells.require(layout.structures, 9, "pair features cells")
@@ -79,14 +85,16 @@ public final class FeatureKernels<T: CLReal> {
             vectors: try CLBuffer(context, shape: [P, 3], name: "pair vectors"),
             distances: try CLBuffer(context, shape: [P], name: "pair distances"),
             radial: try CLBuffer(context, shape: [P, K], name: "radial basis"),
-            radialDerivative: try CLBuffer(context, shape: [P, K], name: "radial basis derivative"),
+            radialDerivative: keepingDerivatives ? try CLBuffer(context, shape: [P, K], name: "radial basis derivative") : nil,
             harmonics: try CLBuffer(context, shape: [P, S], name: "spherical harmonics"),
-            harmonicGradients: try CLBuffer(context, shape: [P, S, 3], name: "spherical harmonics gradient"))
+            harmonicGradients: keepingDerivatives ? try CLBuffer(context, shape: [P, S, 3], name: "spherical harmonics gradient")
+                : nil)
         guard P > 0 else { return out }
         try featuresKernel.launch(global: [roundUp(P, 64)], positions, cells, layout.atomStructure, pairs.centers,
                                   pairs.others, pairs.shifts, Int32(P), T(cutoff), Int32(K), beta, betaLower,
                                   Int32(maxDegree), diagonal, out.vectors, out.distances, out.radial,
-                                  out.radialDerivative, out.harmonics, out.harmonicGradients)
+                                  Int32(keepingDerivatives ? 1 : 0), out.radialDerivative ?? CLNullBuffer(), out.harmonics,
+                                  out.harmonicGradients ?? CLNullBuffer())
         return out
     }
 
@@ -101,9 +109,14 @@ public final class FeatureKernels<T: CLReal> {
         try harmonicsBar.require(f.count, f.harmonicsCount, "harmonics cotangent")
         let g = try CLBuffer<T>(context, shape: [f.count, 3], name: "pair-vector gradient")
         guard f.count > 0 else { return g }
-        try gradientsKernel.launch(global: [roundUp(f.count, 64)], f.vectors, f.distances, f.radialDerivative,
-                                   f.harmonicGradients, radialBar, harmonicsBar, Int32(f.count),
-                                   Int32(f.radialCount), Int32(f.harmonicsCount), g)
+        if let dradial = f.radialDerivative, let dy = f.harmonicGradients {
+            try gradientsKernel.launch(global: [roundUp(f.count, 64)], f.vectors, f.distances, dradial, dy, radialBar,
+                                       harmonicsBar, Int32(f.count), Int32(f.radialCount), Int32(f.harmonicsCount), g)
+        } else {
+            try recomputedGradientsKernel.launch(global: [roundUp(f.count, 64)], f.vectors, f.distances, radialBar,
+                                                 harmonicsBar, Int32(f.count), T(cutoff), Int32(f.radialCount), beta,
+                                                 betaLower, Int32(maxDegree), diagonal, g)
+        }
         return g
     }
 
