@@ -38,10 +38,12 @@ static void bernstein(const real x, const int n, __global const real *beta, real
 // Y_l^m(u) for unit u in e3x's slot order and ∂Y/∂u of this extension off the sphere (§1):
 // Q_l^m by the stable three-term recursion in z from the diagonal Q_m^m (`diag`), and
 // C_m + iS_m = (x + iy)^m. Only the tangential part of ∂Y/∂u is meaningful, and only that part
-// survives the projection in ḡ (§10.2 G1). Writes S = (L+1)² values and S×3 gradients.
-static void harmonics(const real3 u, const int L, __global const real *diag,
-                      __global real *y, __global real *dy) {
-    // dy may be 0: the forward then keeps Y only and the backward recomputes ∂Y/∂u.
+// survives the projection in ḡ (§10.2 G1). One pass serves the forward and the backward: it
+// writes the S = (L+1)² values to y and the S×3 gradients to dy where those are not 0, and
+// where yBar is not 0 returns ū = Σ_a Ȳ_a ∂Y_a/∂u, accumulated as each slot is reached (the
+// backward's ∂Y/∂u without storing it).
+static real3 harmonics_pass(const real3 u, const int L, __global const real *diag, __global real *y,
+                            __global real *dy, __global const real *yBar) {
     real c[MAX_DEGREE + 1], s[MAX_DEGREE + 1];
     c[0] = 1;
     s[0] = 0;
@@ -50,6 +52,7 @@ static void harmonics(const real3 u, const int L, __global const real *diag,
         s[m] = u.x * s[m - 1] + u.y * c[m - 1];
     }
     const real r2 = sqrt((real)2);
+    real3 acc = (real3)(0);
     for (int m = 0; m <= L; m++) {
         real q2 = 0, d2 = 0, q1 = diag[m], d1 = 0;  // Q_{l−2}, Q_{l−1} and their z-derivatives
         for (int l = m; l <= L; l++) {
@@ -65,57 +68,29 @@ static void harmonics(const real3 u, const int L, __global const real *diag,
             }
             if (m == 0) {
                 const int k = l * l + 2 * l;
-                y[k] = q;
-                if (dy) vstore3((real3)(0, 0, dq), k, dy);
+                const real3 grad = (real3)(0, 0, dq);
+                if (y) y[k] = q;
+                if (dy) vstore3(grad, k, dy);
+                if (yBar) acc += yBar[k] * grad;
             } else {
                 const int kc = l * l + 2 * (l - m), ks = kc + 1;  // slots of +m and −m
                 const real fm = (real)m;
-                y[kc] = r2 * q * c[m];
-                y[ks] = r2 * q * s[m];
                 // ∂C_m/∂x = m C_{m−1}, ∂C_m/∂y = −m S_{m−1},
                 // ∂S_m/∂x = m S_{m−1}, ∂S_m/∂y = m C_{m−1}.
-                if (dy) {
-                    vstore3(r2 * (real3)(q * fm * c[m - 1], -q * fm * s[m - 1], dq * c[m]), kc, dy);
-                    vstore3(r2 * (real3)(q * fm * s[m - 1], q * fm * c[m - 1], dq * s[m]), ks, dy);
+                const real3 gc = r2 * (real3)(q * fm * c[m - 1], -q * fm * s[m - 1], dq * c[m]);
+                const real3 gs = r2 * (real3)(q * fm * s[m - 1], q * fm * c[m - 1], dq * s[m]);
+                if (y) {
+                    y[kc] = r2 * q * c[m];
+                    y[ks] = r2 * q * s[m];
                 }
-            }
-        }
-    }
-}
-
-// ū = Σ_a Ȳ_a ∂Y_a/∂u by the recursion of `harmonics` (the same products for each ∂Y_a/∂u),
-// accumulated as the slots are reached instead of stored: the backward's ∂Y/∂u without the
-// [P, S, 3] tensor.
-static real3 harmonics_vjp(const real3 u, const int L, __global const real *diag, __global const real *yBar) {
-    real c[MAX_DEGREE + 1], s[MAX_DEGREE + 1];
-    c[0] = 1;
-    s[0] = 0;
-    for (int m = 1; m <= L; m++) {
-        c[m] = u.x * c[m - 1] - u.y * s[m - 1];
-        s[m] = u.x * s[m - 1] + u.y * c[m - 1];
-    }
-    const real r2 = sqrt((real)2);
-    real3 acc = (real3)(0);
-    for (int m = 0; m <= L; m++) {
-        real q2 = 0, d2 = 0, q1 = diag[m], d1 = 0;
-        for (int l = m; l <= L; l++) {
-            real q = q1, dq = d1;
-            if (l > m) {
-                const real a = (real)(2 * l - 1);
-                const real b = sqrt((real)((l - 1) * (l - 1) - m * m));
-                const real nn = sqrt((real)(l * l - m * m));
-                q = (a * u.z * q1 - b * q2) / nn;
-                dq = (a * (q1 + u.z * d1) - b * d2) / nn;
-                q2 = q1; d2 = d1;
-                q1 = q; d1 = dq;
-            }
-            if (m == 0) {
-                acc += yBar[l * l + 2 * l] * (real3)(0, 0, dq);
-            } else {
-                const int kc = l * l + 2 * (l - m), ks = kc + 1;
-                const real fm = (real)m;
-                acc += yBar[kc] * (r2 * (real3)(q * fm * c[m - 1], -q * fm * s[m - 1], dq * c[m]));
-                acc += yBar[ks] * (r2 * (real3)(q * fm * s[m - 1], q * fm * c[m - 1], dq * s[m]));
+                if (dy) {
+                    vstore3(gc, kc, dy);
+                    vstore3(gs, ks, dy);
+                }
+                if (yBar) {
+                    acc += yBar[kc] * gc;
+                    acc += yBar[ks] * gs;
+                }
             }
         }
     }
@@ -174,7 +149,7 @@ __kernel void pair_features(__global const real *positions, __global const real 
         for (int k = 0; k < K; k++) dradial[(size_t)p * K + k] = drad[k];
     }
     const int S = (L + 1) * (L + 1);
-    harmonics(u, L, diag, y + (size_t)p * S, withDerivatives ? dy + (size_t)p * S * 3 : 0);
+    harmonics_pass(u, L, diag, y + (size_t)p * S, withDerivatives ? dy + (size_t)p * S * 3 : 0, 0);
 }
 
 // ḡ_p = ∂E/∂R_p = r̄u + (ū − (ū·u)u)/r (§10.2 G1) with r̄ = Σ_k radial̄_k·dradial_k and
@@ -212,7 +187,7 @@ __kernel void pair_vector_gradients_recomputed(__global const real *vectors, __g
     real rBar = 0;
     for (int k = 0; k < K; k++) rBar += radialBar[(size_t)p * K + k] * drad[k];
     const int S = (L + 1) * (L + 1);
-    const real3 uBar = harmonics_vjp(u, L, diag, yBar + (size_t)p * S);
+    const real3 uBar = harmonics_pass(u, L, diag, 0, 0, yBar + (size_t)p * S);
     vstore3(rBar * u + (uBar - dot(uBar, u) * u) / r, p, g);
 }
 
