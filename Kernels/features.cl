@@ -153,31 +153,15 @@ __kernel void pair_features(__global const real *positions, __global const real 
 }
 
 // ḡ_p = ∂E/∂R_p = r̄u + (ū − (ū·u)u)/r (§10.2 G1) with r̄ = Σ_k radial̄_k·dradial_k and
-// ū = Σ_a Ȳ_a ∂Y_a/∂u; the projection removes the meaningless radial part of ∂Y/∂u.
+// ū = Σ_a Ȳ_a ∂Y_a/∂u; the projection removes the meaningless radial part of ∂Y/∂u. dradial
+// and ∂Y/∂u are recomputed from the pair vector, not read: the forward stores neither ([P,K]
+// and [P,S,3], 716 bytes a pair in float32 at K = 32, L = 6). dradial comes out bit for bit as
+// the forward's; ū sums the same products in the recursion's order rather than slot order.
 __kernel void pair_vector_gradients(__global const real *vectors, __global const real *distances,
-                                    __global const real *dradial, __global const real *dy,
                                     __global const real *radialBar, __global const real *yBar,
-                                    const int P, const int K, const int S, __global real *g) {
-    const int p = get_global_id(0);
-    if (p >= P) return;
-    real rBar = 0;
-    for (int k = 0; k < K; k++) rBar += radialBar[(size_t)p * K + k] * dradial[(size_t)p * K + k];
-    real3 uBar = (real3)(0);
-    for (int a = 0; a < S; a++) uBar += yBar[(size_t)p * S + a] * vload3((size_t)p * S + a, dy);
-    const real r = distances[p];
-    const real3 u = vload3(p, vectors) / r;
-    vstore3(rBar * u + (uBar - dot(uBar, u) * u) / r, p, g);
-}
-
-// The same ḡ_p with dradial and ∂Y/∂u recomputed from the pair vector instead of read: the
-// forward then stores neither ([P,K] and [P,S,3], 716 bytes a pair in float32 at K = 32, L = 6).
-// dradial comes out bit for bit as the forward's; ū sums the same products in the recursion's
-// order rather than slot order.
-__kernel void pair_vector_gradients_recomputed(__global const real *vectors, __global const real *distances,
-                                               __global const real *radialBar, __global const real *yBar,
-                                               const int P, const real cutoff, const int K,
-                                               __global const real *beta, __global const real *betaLower,
-                                               const int L, __global const real *diag, __global real *g) {
+                                    const int P, const real cutoff, const int K,
+                                    __global const real *beta, __global const real *betaLower,
+                                    const int L, __global const real *diag, __global real *g) {
     const int p = get_global_id(0);
     if (p >= P) return;
     const real r = distances[p];

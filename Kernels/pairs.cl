@@ -130,31 +130,15 @@ __kernel void contract_radial_backward_radial_folded(__global const real *aBar, 
     radialBar[(size_t)p * K + k] = node + pair;
 }
 
-// radial̄[p,k] = Σ_f (ē[p,f] + n̄[c(p),f])·coef[row(p), k·d+f]; global = (K, P). The optional
-// node term n̄ (hasNode) is a cotangent that reaches every pair from its center atom (the scalar
-// message's Σ_{p→i}); reading it by row here saves a gathered [P, d] copy and an add.
-__kernel void contract_radial_backward_radial(__global const real *eBar, __global const real *nodeBar,
-                                              __global const int *nodeRow, const int hasNode,
-                                              __global const real *coef, __global const int *coefRow,
-                                              const int hasRow, __global real *radialBar, const int P,
-                                              const int K, const int d) {
-    // Both rows are contiguous in f: 16-wide partial sums, then the 16 lanes in a fixed order
-    // (as dense_backward).
+// radial̄[p,k] = Σ_f ē[p,f]·coef[row(p), k·d+f]; global = (K, P).
+__kernel void contract_radial_backward_radial(__global const real *eBar, __global const real *coef,
+                                              __global const int *coefRow, const int hasRow,
+                                              __global real *radialBar, const int P, const int K,
+                                              const int d) {
     const int k = get_global_id(0), p = get_global_id(1);
     if (k >= K || p >= P) return;
-    __global const real *cr = coef + (size_t)(hasRow ? coefRow[p] : p) * K * d + (size_t)k * d;
-    __global const real *er = eBar + (size_t)p * d;
-    __global const real *nr = hasNode ? nodeBar + (size_t)nodeRow[p] * d : er;
-    real16 acc16 = (real16)(0);
-    int f = 0;
-    if (hasNode) {
-        for (; f + 16 <= d; f += 16) acc16 += (vload16(0, er + f) + vload16(0, nr + f)) * vload16(0, cr + f);
-    } else {
-        for (; f + 16 <= d; f += 16) acc16 += vload16(0, er + f) * vload16(0, cr + f);
-    }
-    real acc = lane_sum16(acc16);
-    for (; f < d; f++) acc += (hasNode ? er[f] + nr[f] : er[f]) * cr[f];
-    radialBar[(size_t)p * K + k] = acc;
+    const size_t row = (size_t)(hasRow ? coefRow[p] : p);
+    radialBar[(size_t)p * K + k] = dot_rows(eBar + (size_t)p * d, coef + (row * K + k) * d, d);
 }
 
 // coef̄[p, k·d+f] = ē[p,f]·radial[p,k] (per-pair coefficients); global = (K·d, P).

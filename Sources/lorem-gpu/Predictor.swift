@@ -13,12 +13,6 @@ struct Predictor {
     /// A homogeneous electric field (V/Å) acting through the Born charges (LoremBEC only).
     var electricField: SIMD3<Double>? = nil
 
-    /// Predicts `frames` (file frames `firstIndex`…) as one engine batch; the first frame that
-    /// fails is an error naming it.
-    func predict(_ frames: [Structure], firstIndex: Int, file: String) throws -> [Structure] {
-        try predictEach(frames, indices: Array(firstIndex..<firstIndex + frames.count), file: file).map { try $0.get() }
-    }
-
     /// Predicts `frames` (file frames `indices`) as one engine batch, each frame's outcome apart:
     /// a frame with an element the model lacks, or whose results are not finite, fails alone. If
     /// the batch fails, its frames are redone one by one so each error names the frame causing it.

@@ -10,8 +10,6 @@ struct SizeListArgument: ExpressibleByArgument {
         guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) >= 1 }) else { return nil }
         values = parts.map { $0! }
     }
-
-    static var defaultCompletionKind: CompletionKind { .default }
 }
 
 extension Array where Element == SizeListArgument {

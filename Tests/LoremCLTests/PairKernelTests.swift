@@ -91,17 +91,6 @@ final class PairKernelTests: XCTestCase {
                                                                           pairs: P, basis: K, features: d)
             let radialBarRef = PairOps.contractRadialBackwardRadial(eBar, coef, coefRow: rows, kCount: K)
             expectClose(T.self, relativeError(try radialBar.download(), radialBarRef.data), "\(what) radial̄")
-            // A node cotangent read by center row equals adding the gathered rows to ē first.
-            let (atoms, nodeBar) = (5, rng.matrix(5, d))
-            let centers = (0..<P).map { ($0 * 3) % atoms }
-            var summed = eBar
-            for p in 0..<P { for f in 0..<d { summed[p, f] += nodeBar[centers[p], f] } }
-            let plus = try kernels.pairs.contractRadialBackwardRadial(
-                eBarDevice, plus: (try upload(context, nodeBar, as: T.self), try CLRowMap(context, index: centers, sources: atoms)),
-                coefDevice, coefRows: rowsDevice, pairs: P, basis: K, features: d)
-            expectClose(T.self, relativeError(try plus.download(),
-                                              PairOps.contractRadialBackwardRadial(summed, coef, coefRow: rows, kCount: K).data),
-                        "\(what) radial̄ with a node cotangent")
         }
         let coefBar = try kernels.pairs.contractRadialBackwardCoefficients(eBarDevice, radial: radialDevice, pairs: P,
                                                                           basis: K, features: d)

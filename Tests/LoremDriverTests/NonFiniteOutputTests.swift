@@ -33,7 +33,8 @@ final class NonFiniteOutputTests: XCTestCase {
         let engine = try ReferenceEngine(config: model.config, weights: model.weights)
         XCTAssertNotNil(try engine.evaluate(water).nonFiniteQuantity, "the model overflows")
         let predictor = Predictor(model: model, engine: engine, computeStress: false)
-        XCTAssertThrowsError(try predictor.predict([water, water], firstIndex: 7, file: "in.xyz")) { error in
+        let outcomes = predictor.predictEach([water, water], indices: [7, 8], file: "in.xyz")
+        XCTAssertThrowsError(try outcomes[0].get()) { error in
             XCTAssertTrue("\(error)".hasPrefix("in.xyz, frame 7: the model gave a non-finite"), "\(error)")
         }
     }

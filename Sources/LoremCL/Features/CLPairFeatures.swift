@@ -11,7 +11,8 @@ public struct CLPairFeatures<T: CLReal> {
     /// B_k(r_p/c)·fc(r_p), [P, K].
     public let radial: CLBuffer<T>
     /// d(B_k·fc)/dr with e3x's custom Bernstein rule (§2.3), [P, K]; nil unless the forward was
-    /// asked to keep the derivatives (the backward then recomputes them from the pair vector).
+    /// asked to keep the derivatives, for inspection (the backward recomputes them from the pair
+    /// vector).
     public let radialDerivative: CLBuffer<T>?
     /// Y_a(u_p) in e3x's slot order, [P, (L+1)²].
     public let harmonics: CLBuffer<T>

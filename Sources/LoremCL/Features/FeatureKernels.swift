@@ -16,7 +16,7 @@ public final class FeatureKernels<T: CLReal> {
     public let maxDegree: Int
     public var harmonicsCount: Int { (maxDegree + 1) * (maxDegree + 1) }
     private let beta, betaLower, diagonal: CLBuffer<T>
-    private let featuresKernel, gradientsKernel, recomputedGradientsKernel, scatterKernel, virialKernel: CLKernel
+    private let featuresKernel, gradientsKernel, scatterKernel, virialKernel: CLKernel
 
     /// Largest supported K and L: the kernels' private arrays are sized by them (features.cl).
     public static var maxRadialCount: Int { 64 }
@@ -40,7 +40,6 @@ public final class FeatureKernels<T: CLReal> {
         let program = try context.program(family: "features", precision: T.self)
         featuresKernel = try program.kernel("pair_features")
         gradientsKernel = try program.kernel("pair_vector_gradients")
-        recomputedGradientsKernel = try program.kernel("pair_vector_gradients_recomputed")
         scatterKernel = try program.kernel("scatter_pair_gradients")
         virialKernel = try program.kernel("sum_virial")
     }
@@ -60,7 +59,7 @@ public final class FeatureKernels<T: CLReal> {
     /// Per-pair features of `pairs` for positions [N,3] and cell [3,3] (rows = lattice vectors;
     /// any values when no shift is non-zero, e.g. molecules).
     /// With `keepingDerivatives` the radial derivative and ∂Y/∂u are stored too (tests compare
-    /// them); without, the backward recomputes them: 716 bytes a pair less in float32 at lorem-jax's
+    /// them with the reference); the backward never reads them but recomputes them: 716 bytes a pair less in float32 at lorem-jax's
     /// defaults (K = 32, L = 6), −16 to −23% of device memory (`Benchmarks/README.md`).
     public func forward(positions: CLBuffer<T>, cell: CLBuffer<T>, pairs: CLPairList, keepingDerivatives: Bool = false)
         throws -> CLPairFeatures<T>
@@ -109,14 +108,10 @@ public final class FeatureKernels<T: CLReal> {
         try harmonicsBar.require(f.count, f.harmonicsCount, "harmonics cotangent")
         let g = try CLBuffer<T>(context, shape: [f.count, 3], name: "pair-vector gradient")
         guard f.count > 0 else { return g }
-        if let dradial = f.radialDerivative, let dy = f.harmonicGradients {
-            try gradientsKernel.launch(global: [roundUp(f.count, 64)], f.vectors, f.distances, dradial, dy, radialBar,
-                                       harmonicsBar, Int32(f.count), Int32(f.radialCount), Int32(f.harmonicsCount), g)
-        } else {
-            try recomputedGradientsKernel.launch(global: [roundUp(f.count, 64)], f.vectors, f.distances, radialBar,
-                                                 harmonicsBar, Int32(f.count), T(cutoff), Int32(f.radialCount), beta,
-                                                 betaLower, Int32(maxDegree), diagonal, g)
-        }
+        // The derivatives are recomputed from the pair vectors whether or not the forward kept them.
+        try gradientsKernel.launch(global: [roundUp(f.count, 64)], f.vectors, f.distances, radialBar, harmonicsBar,
+                                   Int32(f.count), T(cutoff), Int32(f.radialCount), beta, betaLower, Int32(maxDegree),
+                                   diagonal, g)
         return g
     }
 

@@ -144,32 +144,16 @@ public final class PairKernels<T: CLReal> {
         return radialBar
     }
 
-    /// radial̄[p,k] = Σ_f (ē[p,f] + n̄[c(p),f])·coef[row(p), k·d+f]. `plus` is an optional node
-    /// cotangent n̄ [atoms, d] that every pair takes from its row in `plus.rows` (the center
-    /// atom): the same numbers as adding the gathered rows to ē first, without the [P, d] copy.
-    public func contractRadialBackwardRadial(_ eBar: CLBuffer<T>, plus node: (CLBuffer<T>, CLRowMap)? = nil,
-                                             _ coef: CLBuffer<T>, coefRows: CLBuffer<Int32>?,
+    /// radial̄[p,k] = Σ_f ē[p,f]·coef[row(p), k·d+f].
+    public func contractRadialBackwardRadial(_ eBar: CLBuffer<T>, _ coef: CLBuffer<T>, coefRows: CLBuffer<Int32>?,
                                              pairs: Int, basis K: Int, features d: Int) throws -> CLBuffer<T> {
         try eBar.require(pairs, d, "radial contraction backward input")
         if coefRows == nil { try coef.require(pairs, K * d, "radial contraction coefficients") }
         try coefRows?.require(pairs, 1, "radial contraction coefficient rows")
-        if let (nodeBar, map) = node {
-            guard map.rows == pairs else {
-                throw CLError.sizeMismatch("radial contraction backward: row map of \(map.rows) rows for \(pairs) pairs")
-            }
-            try nodeBar.require(map.sources, d, "radial contraction backward node cotangent")
-        }
         let radialBar = try CLBuffer<T>(context, shape: [pairs, K], name: "radial basis cotangent")
         guard pairs > 0, K > 0 else { return radialBar }
-        var arguments: [any CLKernelArgument] = [eBar]
-        if let (nodeBar, map) = node {
-            arguments += [nodeBar, map.index, Int32(1)]
-        } else {
-            arguments += [CLNullBuffer(), CLNullBuffer(), Int32(0)]
-        }
-        arguments += [coef, coefRows ?? CLNullBuffer(), Int32(coefRows == nil ? 0 : 1)]
-        arguments += [radialBar, Int32(pairs), Int32(K), Int32(d)]
-        try contractRadialBar.launch(global: [K, pairs], arguments: arguments)
+        try contractRadialBar.launch(global: [K, pairs], eBar, coef, coefRows ?? CLNullBuffer(), Int32(coefRows == nil ? 0 : 1),
+                                     radialBar, Int32(pairs), Int32(K), Int32(d))
         return radialBar
     }
 
