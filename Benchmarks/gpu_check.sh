@@ -19,14 +19,22 @@
 #   run(command: "bash Benchmarks/gpu_check.sh run $OUT/gpu", carry: [".gpu"], timeout_s: 560)
 #
 # `run` is time-boxed (LOREM_GPU_CHECK_BUDGET seconds, default 480) so it ends inside one device
-# call; each step's output is written as it finishes, so a cut-short run still reports.
+# call; each step's output is written as it finishes, so a cut-short run still reports. The steps
+# run cheapest-verdict first: verify, the kernel and engine tests, bench, then the larger runs.
+#
+# LOREM_GPU_BASELINE=path/to/lorem-gpu (bundle): a second binary, e.g. the wave-1 engine a472119
+# built with --static-swift-stdlib, carried as bin/lorem-gpu-baseline; `run` then benches it and
+# the current one alternately in one step (compare_baseline), --model random, --no-stages.
+# LOREM_GPU_BASELINE_NAME names it in the MANIFEST.
+# LOREM_GPU_CHECK_PACK=1 (run): pack every file but summary.md into OUT/results.tar.gz at the end,
+# since the device tool brings back at most 8 files.
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUNDLE="$ROOT/.gpu/bundle.tar.xz"
 SCRATCH="${LOREM_GPU_SCRATCH:-$ROOT/.build-gpu}"
 
-die() { echo "gpu_check: $*" >&2; exit 1; }
+die() { pack; echo "gpu_check: $*" >&2; exit 1; }
 
 bundle() {
     command -v swift >/dev/null || die "swift not found"
@@ -44,6 +52,10 @@ bundle() {
     stage="$(mktemp -d)"
     mkdir -p "$stage/bin" "$stage/lib" "$stage/vendors"
     cp "$SCRATCH/release/lorem-gpu" "$ROOT/.build/debug/lorem-gpuPackageTests.xctest" "$stage/bin/"
+    if [[ -n "${LOREM_GPU_BASELINE:-}" ]]; then
+        [[ -x "$LOREM_GPU_BASELINE" ]] || die "LOREM_GPU_BASELINE=$LOREM_GPU_BASELINE is not an executable"
+        cp "$LOREM_GPU_BASELINE" "$stage/bin/lorem-gpu-baseline"
+    fi
     # Debug info is most of their size and the device tool carries at most 64 MiB.
     strip --strip-debug "$stage/bin/"*
     # Every library the two binaries load that is not part of the C/C++ runtime every Linux has.
@@ -60,6 +72,7 @@ bundle() {
         echo "commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- Sources Kernels Tests || echo '+changes')"
         echo "built $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m), $(ldd --version | head -1)"
         echo "root $ROOT"
+        [[ -n "${LOREM_GPU_BASELINE:-}" ]] && echo "baseline ${LOREM_GPU_BASELINE_NAME:-$LOREM_GPU_BASELINE}"
         swift --version 2>&1 | head -1
     } >"$stage/MANIFEST"
     mkdir -p "$ROOT/.gpu"
@@ -87,6 +100,14 @@ step() {
     return $rc
 }
 
+# With LOREM_GPU_CHECK_PACK=1: everything but summary.md into OUT/results.tar.gz.
+pack() {
+    [[ "${LOREM_GPU_CHECK_PACK:-}" == 1 && -d "${OUT:-}" ]] || return 0
+    local files; files="$(cd "$OUT" && ls -A | grep -vxE 'summary.md|results.tar.gz')"
+    [[ -n "$files" ]] || return 0
+    (cd "$OUT" && tar -czf results.tar.gz $files && rm -f $files)
+}
+
 run_checks() {
     local any_device="$1"
     OUT="${2:-$ROOT/Benchmarks/out/gpu}"
@@ -102,13 +123,17 @@ run_checks() {
             | tar -C "$B" -xf - || die "cannot unpack $BUNDLE (no xz; python3's lzma failed too)"
     fi
     export LD_LIBRARY_PATH="$B/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-    # Without a registered ICD, point the loader at NVIDIA's driver (by full path when it lives
-    # outside the linker's search path, as under /usr/local/nvidia).
-    if ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1; then
-        local nv
-        nv="$(ldconfig -p 2>/dev/null | awk '/libnvidia-opencl.so.1/ {print $NF; exit}')"
-        [[ -z "$nv" ]] && nv="$(ls /usr/local/nvidia/lib64/libnvidia-opencl.so.1 /usr/lib/x86_64-linux-gnu/libnvidia-opencl.so.1 2>/dev/null | head -1)"
-        [[ -n "$nv" ]] && echo "$nv" >"$B/vendors/nvidia.icd"
+    # NVIDIA's OpenCL driver may be present but not registered (the machine may register only
+    # PoCL): give the loader every registered ICD plus NVIDIA's, by full path when it lives outside
+    # the linker's search path, as under /usr/local/nvidia.
+    local nv
+    nv="$(ldconfig -p 2>/dev/null | awk '/libnvidia-opencl.so.1/ {print $NF; exit}')"
+    [[ -z "$nv" ]] && nv="$(ls /usr/local/nvidia/lib64/libnvidia-opencl.so.1 /usr/lib/x86_64-linux-gnu/libnvidia-opencl.so.1 2>/dev/null | head -1)"
+    if [[ -n "$nv" ]] && ! grep -qs nvidia /etc/OpenCL/vendors/*.icd; then
+        cp /etc/OpenCL/vendors/*.icd "$B/vendors/" 2>/dev/null
+        echo "$nv" >"$B/vendors/nvidia.icd"
+        export OCL_ICD_VENDORS="$B/vendors"
+    elif ! ls /etc/OpenCL/vendors/*.icd >/dev/null 2>&1; then
         export OCL_ICD_VENDORS="$B/vendors"
     fi
     # The tests find their fixtures through the source paths they were compiled with.
@@ -133,23 +158,39 @@ run_checks() {
     fi
     step devices 60 "$lorem" devices || die "no OpenCL device (see $OUT/devices.log, $OUT/environment.log)"
     cat "$OUT/devices.log"
-    if [[ "$any_device" != yes ]] && ! grep -q '^\*.*gpu,' "$OUT/devices.log"; then
+    if [[ "$any_device" != yes ]] && ! grep -qi '^\*.*gpu,' "$OUT/devices.log"; then
         die "the default OpenCL device is not a GPU (see $OUT/devices.log)"
     fi
-    # The device families' tests and the engine's (float32 and float64 against the reference),
-    # then the commands that run the engine end to end.
-    step tests_kernels 240 "$tests" "$(classes LoremCLTests)"
-    step tests_engine 200 "$tests" "$(classes LoremGPUEngineTests)"
+    # End to end against the CPU reference first (float32 and float64), then the device families'
+    # tests and the engine's, then the timings and the commands that run the engine end to end.
     step verify_f32 60 "$lorem" verify --precision f32
     step verify_f64 60 "$lorem" verify --precision f64
+    step tests_kernels 240 "$tests" "$(classes LoremCLTests)"
+    step tests_engine 200 "$tests" "$(classes LoremGPUEngineTests)"
     # The issue's range (10k to 100k atoms) on a GPU; a CPU self-test keeps to sizes it can hold.
-    local cells="4,8,12,16,22" water="512,4096,16384" large="24"
-    [[ "$any_device" == yes ]] && { cells="2,4"; water="64"; large=""; }
+    local cells="4,8,12,16,22" water="512,4096,16384" large="24" huge="32"
+    [[ "$any_device" == yes ]] && { cells="2,4"; water="64"; large=""; huge=""; }
     step bench_f32 180 "$lorem" bench -q --precision f32 --cells "$cells" --water "$water" --molecules 256 \
         --repeats 3 --json "$OUT/bench_f32.json"
     [[ -n "$large" ]] && step bench_large 120 "$lorem" bench -q --precision f32 --model default --cells "$large" \
         --repeats 2 --no-stages --json "$OUT/bench_large.json"
+    if [[ -x "$B/bin/lorem-gpu-baseline" ]]; then
+        local ccells="12,16,22" cwater="4096,16384"
+        [[ "$any_device" == yes ]] && { ccells="2"; cwater="64"; }
+        step compare_baseline 150 bash -c '
+            for round in 1 2; do
+                for which in baseline current; do
+                    bin="$1"; [[ $which == baseline ]] && bin="$2"
+                    echo "## round $round: $which"
+                    "$bin" bench -q --model random --precision f32 --cells "$3" --water "$4" --repeats 2 \
+                        --no-stages --json "$5/compare_${which}_$round.json" || exit 1
+                done
+            done' compare "$lorem" "$B/bin/lorem-gpu-baseline" "$ccells" "$cwater" "$OUT"
+    fi
     step tests_commands 120 "$tests" "$(classes LoremGPUTests)"
+    # 262,144 atoms: more than a 24 GiB machine holds.
+    [[ -n "$huge" ]] && step bench_huge 120 "$lorem" bench -q --precision f32 --model default --cells "$huge" \
+        --repeats 1 --no-stages --json "$OUT/bench_huge.json"
     {
         echo
         for t in tests_kernels tests_engine tests_commands; do
@@ -161,9 +202,12 @@ run_checks() {
         grep -hE '^(OK|FAILED)' "$OUT"/verify_*.log 2>/dev/null
         [[ -f "$OUT/bench_f32.log" ]] && cat "$OUT/bench_f32.log"
         [[ -f "$OUT/bench_large.log" ]] && cat "$OUT/bench_large.log"
+        [[ -f "$OUT/compare_baseline.log" ]] && cat "$OUT/compare_baseline.log"
+        [[ -f "$OUT/bench_huge.log" ]] && cat "$OUT/bench_huge.log"
         echo '```'
     } >>"$OUT/summary.md"
     echo "results in $OUT (summary.md)"
+    pack
     # Non-zero when anything failed, was cut at its limit or skipped for lack of time.
     ! grep -qE "FAILED|cut at|skipped" "$OUT/summary.md"
 }
