@@ -33,10 +33,10 @@ final class DeviceKernels<T: CLReal> {
     }
 
     func zeros(_ count: Int) throws -> CLBuffer<T> {
-        try CLBuffer<T>(context, [T](repeating: 0, count: count))
+        try CLBuffer<T>(context, count: count, filledWith: 0)
     }
 
     func ones(_ count: Int) throws -> CLBuffer<T> {
-        try CLBuffer<T>(context, [T](repeating: 1, count: count))
+        try CLBuffer<T>(context, count: count, filledWith: 1)
     }
 }

@@ -12,6 +12,24 @@ final class BufferTests: XCTestCase {
         XCTAssertEqual(try CLBuffer(context, ints).download(), ints)
     }
 
+    /// Filled on the device, also over a reused buffer that still holds old contents (poisoned
+    /// with 0xFF bytes, i.e. NaN, when the pool hands it out).
+    func testFillSetsEveryElement() throws {
+        let context = try CLContext(device: TestDevice.context().device)
+        context.poisonReusedBuffers = true
+        try context.reusingBuffers {
+            XCTAssertEqual(try CLBuffer<Double>(context, count: 5, filledWith: -0.5).download(), [Double](repeating: -0.5, count: 5))
+        }
+        try context.reusingBuffers {
+            let reused = try CLBuffer<Double>(context, count: 5, filledWith: 0)
+            XCTAssertEqual(try reused.download(), [Double](repeating: 0, count: 5))
+            try reused.fill(3)
+            XCTAssertEqual(try reused.download(), [Double](repeating: 3, count: 5))
+        }
+        XCTAssertEqual(try CLBuffer<Float>(context, count: 7, filledWith: 1).download(), [Float](repeating: 1, count: 7))
+        XCTAssertEqual(try CLBuffer<Int32>(context, count: 0, filledWith: 9).download(), [])
+    }
+
     func testUploadSizeMismatchIsAnError() throws {
         let buffer = try CLBuffer<Float>(try TestDevice.context(), count: 4)
         XCTAssertThrowsError(try buffer.upload([1, 2, 3])) { error in

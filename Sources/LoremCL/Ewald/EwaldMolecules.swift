@@ -90,7 +90,7 @@ extension EwaldKernels {
         let n = molecules.atomCount, m = molecules.moleculeAtoms
         try q.require(n, channels, "Ewald gradient charges")
         try vbar.require(n, channels, "Ewald gradient cotangent")
-        let grad = try CLBuffer<T>(context, [T](repeating: 0, count: 3 * n))
+        let grad = try CLBuffer<T>(context, count: 3 * n, filledWith: 0)
         let atomVirial = try CLBuffer<T>(context, count: 9 * n)
         guard m > 0 else {
             return EwaldMoleculeGradient(positions: grad, virials: molecules.structures.map { _ in Self.matrix([Double](repeating: 0, count: 9)) })

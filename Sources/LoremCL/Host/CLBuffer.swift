@@ -60,8 +60,25 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
         try upload(values)
     }
 
+    /// A buffer of `count` copies of `value`, filled on the device (clEnqueueFillBuffer): no host
+    /// array, no transfer. Zeroing the pair-feature cotangents ([P, K] and [P, (L+1)²]) through
+    /// an upload took 755 ms of a 2.8 s evaluation of 85,184 atoms on an H200.
+    public convenience init(_ context: CLContext, count: Int, filledWith value: T,
+                            name: @autoclosure () -> String? = nil) throws {
+        try self.init(context, count: count, name: name())
+        try fill(value)
+    }
+
     deinit {
         context.recycle(mem, bytes: allocatedBytes)
+    }
+
+    /// Sets every element to `value` on the device.
+    public func fill(_ value: T) throws {
+        if count == 0 { return }
+        var pattern = value
+        try clCheck(clEnqueueFillBuffer(context.queue, mem, &pattern, MemoryLayout<T>.stride, 0,
+                                        count * MemoryLayout<T>.stride, 0, nil, nil), "clEnqueueFillBuffer")
     }
 
     public func upload(_ values: [T]) throws {
