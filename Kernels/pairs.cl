@@ -12,12 +12,17 @@
 // out[r, k] = Σ_{q ∈ [offsets[r], offsets[r+1])} x[members[q], k]; global = (cols, outRows).
 // With the centers' map (pairs sorted by center) this is the segment sum; with the others'
 // map it is the transpose of the gather through o(p).
+// With `accumulate` the sum continues from out's value: a pair range split into chunks at any
+// points, summed chunk after chunk into one zeroed buffer, adds each row's terms in the same
+// order as one launch over all pairs, so chunked sums are bit-identical to unchunked ones.
+// global = (cols, rows from firstRow on): an accumulating chunk launches only over the rows its
+// pairs map to.
 __kernel void segment_sum(__global const real *x, __global const int *offsets,
                           __global const int *members, __global real *out, const int outRows,
-                          const int cols) {
-    const int k = get_global_id(0), r = get_global_id(1);
+                          const int cols, const int accumulate, const int firstRow) {
+    const int k = get_global_id(0), r = firstRow + (int)get_global_id(1);
     if (k >= cols || r >= outRows) return;
-    real acc = 0;
+    real acc = accumulate ? out[(size_t)r * cols + k] : 0;
     for (int q = offsets[r]; q < offsets[r + 1]; q++) acc += x[(size_t)members[q] * cols + k];
     out[(size_t)r * cols + k] = acc;
 }

@@ -19,6 +19,11 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
     /// Device time per kernel of the last evaluation when `profiling` is on (each launch waits).
     public private(set) var lastKernelTimes: [(kernel: String, seconds: Double, calls: Int)] = []
     public var profiling = false
+    /// At most this many pairs per chunk of a message-passing stage's pair-sized work, below
+    /// what the device's limits allow (`DevicePairChunks.maxPairs`); tests force tiny chunks.
+    var pairChunkLimit: Int? = nil
+    /// Chunks the last evaluation's message-passing stages ran in (0 without message passing).
+    private(set) var lastPairChunkCount = 0
 
     /// `longRange` picks exact Ewald or PME for periodic structures (docs/MATH.md §8, §9).
     public convenience init(config: LoremConfig, weights: LoremWeights, device: CLDevice,
@@ -74,8 +79,9 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
         } catch let error as CLError {
             let atoms = structures.reduce(0) { $0 + $1.count }
             throw error.adding(context: "evaluating a batch of \(structures.count) structure(s), \(atoms) atoms; evaluate fewer "
-                + "structures at a time, or, for one structure this large, use a device with a larger limit: the "
-                + "OpenCL engine does not yet split pair-sized work into chunks")
+                + "structures at a time, or, for one structure this large, use a device with a larger limit: "
+                + "message passing runs in chunks of pairs, but the pair list, the pair features and the initial "
+                + "layers are held for all pairs at once")
         }
     }
 
@@ -103,7 +109,13 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
         }
         try head(A)
         try timer.mark("initial layers")
-        var stages = weights.interactions.map { DeviceInteractionStage(weights: $0, config: config) }
+        let chunks = try weights.interactions.first.map { first in
+            try DevicePairChunks(g, maxPairs: DevicePairChunks<T>.maxPairs(
+                config: config, radialWidths: [first.radial.inputs] + first.radial.layers.map(\.outputs),
+                context: k.context, limit: pairChunkLimit), k)
+        }
+        lastPairChunkCount = chunks?.chunks.count ?? 0
+        var stages = weights.interactions.map { DeviceInteractionStage(weights: $0, config: config, chunks: chunks!) }
         for t in stages.indices {
             let out = try stages[t].forward(h: h, A: A, g, k)
             (h, A) = (out.h, out.A)

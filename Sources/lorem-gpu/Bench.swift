@@ -16,7 +16,7 @@ struct Bench: ParsableCommand {
         discussion: """
             Systems: rocksalt NaCl supercells (--cells), liquid-density water boxes (--water), non-periodic water clusters (--water-clusters) and batches of small gas-phase molecules evaluated as one engine batch (--molecules), or every frame of an extxyz file (--structures). Without any of these: --cells 2,3,4 --water 64,512 --water-clusters 36 --molecules 64.
 
-            Models: --model takes a lorem-train checkpoint folder, 'default' (the built-in model, models/default), 'random' (lorem-jax's default hyper-parameters: cutoff 5, max_degree 6, 128 features, … with random weights), 'random-bec' (LoremBEC's default hyper-parameters, random weights) or 'random-bec-energy' (the same model without its Born-charge heads, to time them); repeat it to benchmark several. Without --model: default, then random.
+            Models: --model takes a lorem-train checkpoint folder, 'default' (the built-in model, models/default), 'random' (lorem-jax's default hyper-parameters: cutoff 5, max_degree 6, 128 features, … with random weights), 'random-mp1' (the same with one message-passing step), 'random-bec' (LoremBEC's default hyper-parameters, random weights) or 'random-bec-energy' (the same model without its Born-charge heads, to time them); repeat it to benchmark several. Without --model: default, then random.
 
             Each system is evaluated once to warm up (program builds, buffers), then --repeats times; the table gives the median, min and max wall time per energy+forces evaluation, the CPU time per evaluation (user + system, all threads; less sensitive than wall time to other work on the machine), atoms per second, µs per atom, the peak resident memory of the process so far (getrusage; with a CPU OpenCL device such as PoCL the device buffers are host memory and included) and, for the OpenCL engine, the peak device memory held during the timed evaluations (live buffers plus freed ones kept for reuse by the next evaluation). One extra, profiled evaluation per system gives the per-stage breakdown and the device time per kernel (OpenCL engine; each launch waits for its event there). --json writes all numbers and, for --structures, the energy (with the checkpoint's elemental baseline, as predict reports it) and forces of the last evaluation of every frame. --save-structures writes the chosen systems as extxyz and exits.
             """)
@@ -236,6 +236,13 @@ struct Bench: ParsableCommand {
             let c = LoremConfig()
             return (TrainedModel(config: c, weights: LoremWeights.random(config: c, seed: 1), baseline: [:], directory: "(random)"),
                     "lorem-jax default hyper-parameters (cutoff 5, max_degree 6, 128 features, 32 radial), random weights")
+        case "random-mp1":
+            // The issue's message-passing size: lorem-jax's defaults with one iteration, whose
+            // pair-sized work ([P, K·d] = 4,096 values a pair) runs in chunks.
+            var c = LoremConfig()
+            c.numMessagePassing = 1
+            return (TrainedModel(config: c, weights: LoremWeights.random(config: c, seed: 1), baseline: [:], directory: "(random)"),
+                    "lorem-jax default hyper-parameters with one message-passing step (T = 1), random weights")
         case "random-bec", "random-bec-energy":
             // LoremBEC's default hyper-parameters; -energy drops the tensor heads and keeps every
             // other weight (the heads are read last), so the two time the heads' cost.

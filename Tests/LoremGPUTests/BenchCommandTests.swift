@@ -148,6 +148,15 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertEqual(results.map { $0["model"] as? String }, ["default", "random"])
     }
 
+    /// The named random models and their hyper-parameters.
+    func testRandomModels() throws {
+        let plain = try Bench.loadModel("random").0.config, mp1 = try Bench.loadModel("random-mp1").0.config
+        XCTAssertEqual(plain.numMessagePassing, 0)
+        XCTAssertEqual(mp1.numMessagePassing, 1)
+        XCTAssertEqual([mp1.maxDegree, mp1.numFeatures, mp1.numRadial, mp1.numSphericalFeatures], [6, 128, 32, 8])
+        XCTAssertTrue(try Bench.loadModel("random-bec").0.config.bornEffectiveCharges)
+    }
+
     func testBadSizes() {
         XCTAssertThrowsError(try Bench.parseAsRoot(["--repeats", "0"]))
         for bad in [["--water", "0"], ["--cells", "2,x"], ["--cells", "2,,3"], ["--molecules", "1,-1"]] {

@@ -71,11 +71,26 @@ extension EquivariantKernels {
     public func messagePass(_ nodes: CLBuffer<T>, edgeBasis: CLBuffer<T>, _ layer: CLMessagePass<T>,
                             centers: CLRowMap, others: CLRowMap) throws -> (messages: CLBuffer<T>, filtered: CLBuffer<T>)
     {
+        let t = layer.tensor
+        let messages = try CLBuffer<T>(context, shape: [centers.sources, t.slots3, t.features], name: "messages")
+        let filtered = try messagePass(nodes, edgeBasis: edgeBasis, layer, centers: centers, others: others,
+                                       into: messages, accumulating: false)
+        return (messages, filtered)
+    }
+
+    /// `messagePass` with M written into `messages`, or with `accumulating` added to it in the
+    /// segment sum's order (the pairs of one chunk; see `PairKernels.segmentSum`). Returns the
+    /// filtered basis.
+    public func messagePass(_ nodes: CLBuffer<T>, edgeBasis: CLBuffer<T>, _ layer: CLMessagePass<T>,
+                            centers: CLRowMap, others: CLRowMap, into messages: CLBuffer<T>, accumulating: Bool) throws
+        -> CLBuffer<T>
+    {
         precondition(centers.rows == others.rows && centers.sources == others.sources)
         let filtered = try dense(edgeBasis, rows: centers.rows, layer.filter)
         let perPair = try tensor(filtered, nodes, rows: centers.rows, layer.tensor, yRows: others)
-        let messages = try pairs.segmentSum(perPair, columns: layer.tensor.slots3 * layer.tensor.features, centers)
-        return (messages, filtered)
+        try pairs.segmentSum(perPair, columns: layer.tensor.slots3 * layer.tensor.features, centers, into: messages,
+                             accumulating: accumulating)
+        return filtered
     }
 
     /// (X̄, Ḡ) of `messagePass` from M̄ [atoms, slots, F].
@@ -84,10 +99,25 @@ extension EquivariantKernels {
         -> (nodesBar: CLBuffer<T>, edgeBasisBar: CLBuffer<T>)
     {
         let t = layer.tensor
-        let perPairBar = try pairs.gather(messagesBar, columns: t.slots3 * t.features, centers)
-        let (filteredBar, nodesBar) = try tensorBackward(perPairBar, filtered, nodes, rows: centers.rows, t,
-                                                         yRows: others)
-        return (nodesBar, try denseBackward(filteredBar, rows: centers.rows, layer.filter))
+        let nodesBar = try CLBuffer<T>(context, shape: [others.sources, t.slots2, t.features],
+                                       name: "tensor product y cotangent")
+        let edgeBasisBar = try messagePassBackward(messagesBar, nodes: nodes, filtered: filtered, layer, centers: centers,
+                                                   others: others, nodesBarInto: nodesBar, accumulating: false)
+        return (nodesBar, edgeBasisBar)
+    }
+
+    /// `messagePassBackward` with X̄ written into `nodesBar`, or with `accumulating` added to it
+    /// in the segment sum's order (the pairs of one chunk). Returns Ḡ.
+    public func messagePassBackward(_ messagesBar: CLBuffer<T>, nodes: CLBuffer<T>, filtered: CLBuffer<T>,
+                                    _ layer: CLMessagePass<T>, centers: CLRowMap, others: CLRowMap,
+                                    nodesBarInto nodesBar: CLBuffer<T>, accumulating: Bool) throws -> CLBuffer<T>
+    {
+        let t = layer.tensor, F = t.features
+        let perPairBar = try pairs.gather(messagesBar, columns: t.slots3 * F, centers)
+        let filteredBar = try CLBuffer<T>(context, shape: [centers.rows, t.slots1, F], name: "tensor product x cotangent")
+        try tensorBackward(perPairBar, .whole(filtered, F), .whole(nodes, F), rows: centers.rows, t, yRows: others,
+                           xBar: .whole(filteredBar, F), yBar: .whole(nodesBar, F), accumulatingY: accumulating)
+        return try denseBackward(filteredBar, rows: centers.rows, layer.filter)
     }
 
     // MARK: Strided operands
@@ -108,8 +138,12 @@ extension EquivariantKernels {
             z, Int32(rows), Int32(t.slots1), Int32(t.slots2), Int32(t.slots3), Int32(F))
     }
 
+    /// `accumulatingY` (gathered y only): ȳ's per-pair shares are added to yBar's values in the
+    /// segment sum's order instead of replacing them.
     func tensorBackward(_ zBar: CLBuffer<T>, _ x: SphericalView<T>, _ y: SphericalView<T>, rows: Int,
-                        _ t: CLTensor<T>, yRows: CLRowMap?, xBar: SphericalView<T>, yBar: SphericalView<T>) throws {
+                        _ t: CLTensor<T>, yRows: CLRowMap?, xBar: SphericalView<T>, yBar: SphericalView<T>,
+                        accumulatingY: Bool = false) throws {
+        precondition(!accumulatingY || yRows != nil, "only a gathered ȳ accumulates")
         let F = t.features
         let yCount = yRows?.sources ?? rows
         try checkIndex(yRows, rows: rows)
@@ -121,7 +155,8 @@ extension EquivariantKernels {
         guard rows > 0 else {
             // No pairs: every source row's ȳ is an empty sum.
             if let yRows {
-                try pairs.segmentSum(try CLBuffer<T>(context, count: 0), columns: t.slots2 * F, yRows, into: yBar.buffer)
+                try pairs.segmentSum(try CLBuffer<T>(context, count: 0), columns: t.slots2 * F, yRows, into: yBar.buffer,
+                                     accumulating: accumulatingY)
             }
             return
         }
@@ -146,7 +181,8 @@ extension EquivariantKernels {
             guard yBar.stride == F && yBar.offset == 0 else {
                 throw CLError.unsupported("tensor backward: a gathered ȳ must be a whole array")
             }
-            try pairs.segmentSum(shares.buffer, columns: t.slots2 * F, yRows, into: yBar.buffer)
+            try pairs.segmentSum(shares.buffer, columns: t.slots2 * F, yRows, into: yBar.buffer,
+                                 accumulating: accumulatingY)
         }
     }
 

@@ -19,6 +19,8 @@ public struct CLRowMap {
     public let offsets: CLBuffer<Int32>
     /// [rows]: destination rows grouped by source row, increasing within a group.
     public let members: CLBuffer<Int32>
+    /// The source rows from the smallest to the largest that some row maps to (empty for no rows).
+    public let mappedSources: Range<Int>
 
     public init(_ context: CLContext, index: [Int], sources: Int) throws {
         precondition(index.allSatisfy { (0..<sources).contains($0) }, "row map index out of range")
@@ -29,6 +31,7 @@ public struct CLRowMap {
         self.index = try CLBuffer(context, index.map { Int32($0) })
         offsets = try CLBuffer(context, groups.offsets)
         members = try CLBuffer(context, groups.members)
+        mappedSources = index.min().map { $0..<(index.max()! + 1) } ?? 0..<0
     }
 }
 

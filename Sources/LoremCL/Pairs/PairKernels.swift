@@ -37,12 +37,22 @@ public final class PairKernels<T: CLReal> {
     /// out[r] = Σ_{p: map.index[p] = r} x[p] over `columns` columns, in increasing p: with the
     /// centers' map the segment sum Σ_{p→i}; with the others' map the transpose of a gather
     /// through o(p). Rows no pair maps to are 0.
-    public func segmentSum(_ x: CLBuffer<T>, columns: Int, _ map: CLRowMap, into out: CLBuffer<T>) throws {
+    ///
+    /// `accumulating`: out[r] continues from its value instead (rows no pair maps to keep it).
+    /// Summing the chunks of a pair range one after another into one zeroed buffer, each with
+    /// its own map, then gives every row the same terms in the same order as one launch: chunked
+    /// sums are bit-identical to unchunked ones (`DevicePairChunks`).
+    public func segmentSum(_ x: CLBuffer<T>, columns: Int, _ map: CLRowMap, into out: CLBuffer<T>,
+                           accumulating: Bool = false) throws {
         try x.require(map.rows, columns, "segment sum input")
         try out.require(map.sources, columns, "segment sum output")
         guard map.sources > 0, columns > 0 else { return }
-        try segmentSum.launch(global: [columns, map.sources], x, map.offsets, map.members, out, Int32(map.sources),
-                              Int32(columns))
+        // Accumulating, rows no pair maps to keep their values: launch over the mapped ones only
+        // (a chunk's centres and nearby neighbours, not all N atoms for every chunk).
+        let rows = accumulating ? map.mappedSources : 0..<map.sources
+        guard !rows.isEmpty else { return }
+        try segmentSum.launch(global: [columns, rows.count], x, map.offsets, map.members, out, Int32(map.sources),
+                              Int32(columns), Int32(accumulating ? 1 : 0), Int32(rows.lowerBound))
     }
 
     public func segmentSum(_ x: CLBuffer<T>, columns: Int, _ map: CLRowMap) throws -> CLBuffer<T> {

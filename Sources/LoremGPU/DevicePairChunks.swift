@@ -1,0 +1,98 @@
+import LoremCL
+import LoremModel
+
+/// The pairs of a batch split into chunks of whole centres, so that a message-passing stage
+/// (`DeviceInteractionStage`) never holds more than one chunk's pair-sized tensors: the radial
+/// MLP's [P, 2d] input, hidden layers and [P, K·d] output, e [P, d], the edge basis and the
+/// per-pair tensor products (docs/MATH.md §7.2 step 9). Pairs are sorted by centre, so a chunk
+/// is a contiguous pair range and its centres' messages are complete within it.
+///
+/// Each chunk has its own row maps (chunk-local pair rows, all N atoms as sources). Sums over
+/// pairs go through `PairKernels.segmentSum(accumulating:)` into one zeroed buffer, chunk after
+/// chunk, which adds every row's terms in the same order as one launch over all pairs: results
+/// are bit-identical for any chunking. One chunk is the whole batch and uses the geometry's own
+/// maps and features, without copies.
+///
+/// Why 1/8 of the device's memory for one chunk's working set: the rest of an evaluation (the
+/// per-pair features and their cotangents, the long range's meshes, the per-atom caches) needs
+/// the remainder at 100k atoms, and chunks of that size are already tens of thousands of pairs,
+/// so launches stay large.
+struct DevicePairChunks<T: CLReal> {
+    struct Chunk {
+        let pairs: Range<Int>
+        let centers: CLRowMap
+        let others: CLRowMap
+    }
+
+    let chunks: [Chunk]
+    private let whole: Bool
+
+    var isWhole: Bool { whole }
+
+    /// Chunks of at most `maxPairs` pairs (at least one centre each), from the host pair list.
+    init(_ g: DeviceGeometry<T>, maxPairs: Int, _ k: DeviceKernels<T>) throws {
+        let P = g.pairCount
+        if P <= maxPairs {
+            whole = true
+            chunks = [Chunk(pairs: 0..<P, centers: g.centers, others: g.others)]
+            return
+        }
+        whole = false
+        var chunks: [Chunk] = []
+        var start = 0
+        while start < P {
+            var end = min(start + max(maxPairs, 1), P)
+            // Back to the first pair of the centre `end` falls in; forward past one centre whose
+            // pairs alone exceed the limit.
+            while end < P, end > start, g.hostCenters[end - 1] == g.hostCenters[end] { end -= 1 }
+            if end == start {
+                end = start + 1
+                while end < P, g.hostCenters[end] == g.hostCenters[start] { end += 1 }
+            }
+            let r = start..<end
+            chunks.append(Chunk(pairs: r,
+                                centers: try CLRowMap(k.context, index: Array(g.hostCenters[r]), sources: g.atoms),
+                                others: try CLRowMap(k.context, index: Array(g.hostOthers[r]), sources: g.atoms)))
+            start = end
+        }
+        self.chunks = chunks
+    }
+
+    /// Pairs per chunk for a stage of `config` in precision T on `context`: the largest
+    /// pair-sized buffer within the single-allocation limit, and a chunk's working set within
+    /// 1/8 of the device's memory (see the type's comment). `limit` (tests) caps it further.
+    static func maxPairs(config: LoremConfig, radialWidths: [Int], context: CLContext, limit: Int?) -> Int {
+        let (d, s, K) = (config.numFeatures, config.numSphericalFeatures, config.numRadial)
+        let slots = config.sphericalCount
+        let size = MemoryLayout<T>.stride
+        // Widest pair row: the radial MLP's layers (K·d at the output), the edge basis and the
+        // message tensors [slots, s].
+        let widest = max(radialWidths.max() ?? 0, K * d, 2 * d, slots * s)
+        // A chunk's pair rows alive at once in its backward: the radial MLP's activations and
+        // their cotangents, the coefficient cotangent [K·d], e, ē, [h_c ‖ h_o] and its split, the
+        // edge basis, the filtered basis and per-pair tensor products with their cotangents.
+        let perPair = (radialWidths.reduce(0, +) * 2 + K * d + 8 * d + 6 * slots * s + K + slots) * size
+        let byBuffer = context.maxAllocationBytes / max(widest * size, 1)
+        let byMemory = Int(clamping: context.device.globalMemoryBytes / 8) / max(perPair, 1)
+        return max(1, min(byBuffer, byMemory, limit ?? .max))
+    }
+
+    /// Rows `chunk.pairs` of a pair-sized buffer of `columns` columns: the buffer itself for the
+    /// whole batch, else a copy.
+    func rows(_ b: CLBuffer<T>, columns: Int, of chunk: Chunk, _ k: DeviceKernels<T>) throws -> CLBuffer<T> {
+        if whole { return b }
+        let slice = try CLBuffer<T>(k.context, count: chunk.pairs.count * columns)
+        try slice.copy(from: b, sourceOffset: chunk.pairs.lowerBound * columns, count: chunk.pairs.count * columns)
+        return slice
+    }
+
+    /// full[chunk rows] += x, in place, with the same additions as adding a whole [P, columns]
+    /// buffer.
+    func add(_ x: CLBuffer<T>, toRowsOf full: CLBuffer<T>, columns: Int, of chunk: Chunk, _ k: DeviceKernels<T>) throws {
+        if whole { return try k.accumulate(full, x, count: full.count) }
+        let n = chunk.pairs.count * columns
+        let slice = try rows(full, columns: columns, of: chunk, k)
+        try k.accumulate(slice, x, count: n)
+        try full.copy(from: slice, offset: chunk.pairs.lowerBound * columns, count: n)
+    }
+}
