@@ -79,9 +79,19 @@ struct DeviceLongRangeStage<T: CLReal> {
     }
 
     /// The long-range operator of periodic structure s: the reference's set-up (k-grid or PME
-    /// mesh, slab frame) on that structure's own pair list (local atom indices).
+    /// mesh, slab frame) on that structure's own pair list (local atom indices). A batch of this
+    /// structure alone hands over its device pair list, positions and pair vectors instead, so
+    /// nothing pair-sized is made on the host.
     private static func plan(_ s: Int, _ g: DeviceGeometry<T>, _ parent: DeviceLongRange<T>) throws -> EwaldOperator<T> {
         let structure = g.structures[s], offset = g.layout.hostStart[s]
+        if g.structures.count == 1 {
+            let summation = try EwaldSummation(positions: structure.positions, cell: structure.cell, pbc: structure.pbc,
+                                               cutoff: parent.config.cutoff, pairs: PairList(),
+                                               reciprocal: parent.method.reciprocal(atoms: structure.positions.count))
+            let geometry = try EwaldGeometry<T>(context: parent.context, summation: summation, positions: g.positions,
+                                                pairs: g.pairs, pairVectors: g.features.vectors)
+            return try EwaldOperator<T>(ewald: parent.ewald, pme: parent.pme, summation: summation, geometry: geometry)
+        }
         let r = g.pairStart[s]..<g.pairStart[s + 1]
         let list = PairList(centers: g.hostCenters[r].map { $0 - offset }, others: g.hostOthers[r].map { $0 - offset },
                             shifts: g.hostShifts[r].map { SIMD3(Double($0.x), Double($0.y), Double($0.z)) })

@@ -129,6 +129,65 @@ final class PMEKernelTests: XCTestCase {
         }
     }
 
+    /// A geometry made from the device's own pair list, positions and feature pair vectors (the
+    /// engine's path for a batch of one periodic structure) gives the host-built geometry's
+    /// potentials, gradient, virial and charge cotangent, with exact Ewald and with PME, bulk
+    /// and slab: float64 to rounding, float32 within its bound (its pair vectors are R_o − R_c
+    /// in float32 instead of float64 rounded once).
+    func testDevicePairListGeometryMatchesHostGeometry() throws {
+        try check(Double.self, tolerance: 1e-12)
+        try check(Float.self, tolerance: EwaldKernelTests.float32Tolerance)
+        func check<T: CLReal>(_ type: T.Type, tolerance: Double) throws {
+            try withEwaldContext(T.self) { context in
+                let kernels = try Kernels<T>(context)
+                let neighbors = try NeighborKernels<T>(context: context)
+                for base in [EwaldCases.bulk(neutral: false), EwaldCases.slab(axis: 2, neutral: true)] {
+                    let c = base.rounded(to: T.self)
+                    let hostPairs = try c.pairs()
+                    let devicePairs = try neighbors.build(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff)
+                    let positions = try CLBuffer<T>(context, c.positions.flatMap { [T($0.x), T($0.y), T($0.z)] })
+                    let cell = try CLBuffer<T>(context, c.cell.flatMap { [T($0.x), T($0.y), T($0.z)] })
+                    let features = try FeatureKernels<T>(context: context, cutoff: c.cutoff, radialCount: 4, maxDegree: 1)
+                        .forward(positions: positions, cell: cell, pairs: devicePairs)
+                    let q = try CLBuffer<T>(context, interleave(c.q).map { T($0) })
+                    let vbar = try CLBuffer<T>(context, interleave(c.vbar).map { T($0) })
+                    for reciprocal in [ReciprocalMethod.exact, .pme(PMEParameters(order: 6, spacing: 0.4))] {
+                        func summation(_ pairs: PairList) throws -> EwaldSummation {
+                            try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs,
+                                               reciprocal: reciprocal)
+                        }
+                        let host = try EwaldOperator<T>(ewald: kernels.ewald, pme: kernels.pme, summation: summation(hostPairs),
+                                                        pairs: hostPairs)
+                        let bare = try summation(PairList())
+                        let device = try EwaldOperator<T>(
+                            ewald: kernels.ewald, pme: kernels.pme, summation: bare,
+                            geometry: EwaldGeometry<T>(context: context, summation: bare, positions: positions,
+                                                       pairs: devicePairs, pairVectors: features.vectors))
+                        XCTAssertEqual(device.geometry.pairCount, host.geometry.pairCount)
+                        let label = "\(precisionName(T.self)) \(c.name) \(reciprocal)"
+                        XCTAssertLessThanOrEqual(relativeError(try device.potentials(q).download().map { Double($0) },
+                                                               try host.potentials(q).download().map { Double($0) }),
+                                                 tolerance, "\(label) potentials")
+                        let (a, aBar) = try device.backward(charges: q, cotangent: vbar)
+                        let (b, bBar) = try host.backward(charges: q, cotangent: vbar)
+                        XCTAssertLessThanOrEqual(relativeError(try a.positions.download().map { Double($0) },
+                                                               try b.positions.download().map { Double($0) }),
+                                                 tolerance, "\(label) gradient")
+                        XCTAssertLessThanOrEqual(relativeError(a.virial.flatMap { $0 }, b.virial.flatMap { $0 }), tolerance,
+                                                 "\(label) virial")
+                        XCTAssertLessThanOrEqual(relativeError(try aBar.download().map { Double($0) },
+                                                               try bBar.download().map { Double($0) }),
+                                                 tolerance, "\(label) charge cotangent")
+                    }
+                    // Summations that still carry pairs, and molecules, are refused.
+                    XCTAssertThrowsError(try EwaldGeometry<T>(context: context, summation: c.summation(hostPairs),
+                                                              positions: positions, pairs: devicePairs,
+                                                              pairVectors: features.vectors))
+                }
+            }
+        }
+    }
+
     /// Atoms outside the cell (unwrapped coordinates) land on the same mesh points as their
     /// images: the device wraps the stencil bases, so potentials are unchanged by a lattice shift.
     func testUnwrappedPositionsGiveSamePotentials() throws {

@@ -12,10 +12,17 @@ public final class EwaldOperator<T: CLReal> {
     let pme: PMEKernels<T>?
 
     /// `pme` is required when `summation.usesPME`; `pairs` is the list the summation was built with.
-    public init(ewald: EwaldKernels<T>, pme: PMEKernels<T>?, summation: EwaldSummation, pairs: PairList) throws {
+    public convenience init(ewald: EwaldKernels<T>, pme: PMEKernels<T>?, summation: EwaldSummation, pairs: PairList) throws {
+        try self.init(ewald: ewald, pme: pme, summation: summation,
+                      geometry: EwaldGeometry<T>(context: ewald.context, summation: summation, pairs: pairs))
+    }
+
+    /// With a geometry already made from `summation` (e.g. from the device's own pair list,
+    /// `EwaldGeometry.init(context:summation:positions:pairs:pairVectors:)`).
+    public init(ewald: EwaldKernels<T>, pme: PMEKernels<T>?, summation: EwaldSummation, geometry: EwaldGeometry<T>) throws {
         self.ewald = ewald
         self.pme = pme
-        geometry = try EwaldGeometry<T>(context: ewald.context, summation: summation, pairs: pairs)
+        self.geometry = geometry
         if summation.usesPME {
             guard let pme else { throw CLError.unsupported("EwaldOperator: a PME summation needs PMEKernels") }
             guard pme.channels == ewald.channels else {
