@@ -9,14 +9,12 @@
 // Obvious GPU optimisation, not done: one work-group per output row with the columns across
 // its work-items is what these already do via global dimension 0 (coalesced along columns).
 
-// out[r, k] = Σ_{q ∈ [offsets[r], offsets[r+1])} x[members[q], k]; global = (cols, outRows).
-// With the centers' map (pairs sorted by center) this is the segment sum; with the others'
+// out[r, k] = Σ_{q ∈ [offsets[r], offsets[r+1])} x[members[q], k]; global = (cols, rows), the
+// rows from firstRow on (all outRows, or an accumulating chunk's mapped rows). With the centers' map (pairs sorted by center) this is the segment sum; with the others'
 // map it is the transpose of the gather through o(p).
 // With `accumulate` the sum continues from out's value: a pair range split into chunks at any
 // points, summed chunk after chunk into one zeroed buffer, adds each row's terms in the same
 // order as one launch over all pairs, so chunked sums are bit-identical to unchunked ones.
-// global = (cols, rows from firstRow on): an accumulating chunk launches only over the rows its
-// pairs map to.
 __kernel void segment_sum(__global const real *x, __global const int *offsets,
                           __global const int *members, __global real *out, const int outRows,
                           const int cols, const int accumulate, const int firstRow) {

@@ -26,9 +26,13 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
     private(set) var lastPairChunkCount = 0
 
     /// `longRange` picks exact Ewald or PME for periodic structures (docs/MATH.md §8, §9).
+    /// `maxAllocationBytes` lowers the device's single-buffer limit (a run then behaves as on a
+    /// device with that limit: smaller chunks, or an error naming the buffer that does not fit).
     public convenience init(config: LoremConfig, weights: LoremWeights, device: CLDevice,
-                            longRange: LongRangeMethod = .ewald) throws {
-        try self.init(config: config, weights: weights, context: CLContext.shared(device), longRange: longRange)
+                            longRange: LongRangeMethod = .ewald, maxAllocationBytes: Int? = nil) throws {
+        let context = try maxAllocationBytes.map { try CLContext(device: device, maxAllocationBytes: $0) }
+            ?? CLContext.shared(device)
+        try self.init(config: config, weights: weights, context: context, longRange: longRange)
     }
 
     /// On a given context (tests lower its `maxAllocationBytes`).
@@ -50,6 +54,8 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
     }
 
     public var deviceMemory: CLMemoryLedger { kernels.context.memory }
+    /// The single-buffer limit this engine allocates under (the device's, or a lower one).
+    public var maxAllocationBytes: Int { kernels.context.maxAllocationBytes }
 
     public func evaluate(_ s: Structure, forces wantForces: Bool) throws -> EngineResult {
         try evaluate(batch: [s], forces: wantForces)[0]
@@ -80,8 +86,8 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
             let atoms = structures.reduce(0) { $0 + $1.count }
             throw error.adding(context: "evaluating a batch of \(structures.count) structure(s), \(atoms) atoms; evaluate fewer "
                 + "structures at a time, or, for one structure this large, use a device with a larger limit: "
-                + "message passing runs in chunks of pairs, but the pair list, the pair features and the initial "
-                + "layers are held for all pairs at once")
+                + "message passing runs in chunks of pairs, but the pair list, the pair features with their "
+                + "cotangents and the initial layers are held for all pairs at once")
         }
     }
 

@@ -4,8 +4,9 @@ import LoremModel
 /// One message-passing iteration on the device (docs/MATH.md §7.2 step 9, §5), mirroring
 /// LoremReference's InteractionStage op for op. The pair-sized half (the radial MLP on
 /// [h_c ‖ h_o], e, the edge basis and the message tensors) runs chunk by chunk
-/// (`DevicePairChunks`); the whole batch as one chunk keeps its pair tensors for the backward,
-/// several chunks recompute theirs there, so no more than one chunk's are ever held.
+/// (`DevicePairChunks`); the whole batch as one chunk keeps its pair tensors for the backward
+/// (until the evaluation ends, as before chunks existed), several chunks recompute theirs there,
+/// so then no more than one chunk's are held at a time.
 struct DeviceInteractionStage<T: CLReal> {
     let w: DeviceWeights<T>.Interaction
     let config: LoremConfig
@@ -45,7 +46,7 @@ struct DeviceInteractionStage<T: CLReal> {
         let (N, d, s, L) = (g.atoms, config.numFeatures, config.numSphericalFeatures, config.maxDegree)
         // Σ_{p→i} e_p and the messages M, summed chunk after chunk in pair order.
         let eSums = try k.zeros(N * d)
-        let M = try w.equivariant.map { try k.zeros(N * $0.messagePass.tensor.slots3 * s) }
+        let M = try w.equivariant.map { try k.zeros(N * $0.messagePass.tensor.slots3 * $0.messagePass.tensor.features) }
         for chunk in chunks.chunks {
             let t = try pairForward(h: h, A: A, chunk, g, k, eSums: eSums, messages: M)
             if chunks.isWhole { kept = t }
@@ -120,7 +121,7 @@ struct DeviceInteractionStage<T: CLReal> {
         let eSumsBar = try k.dense.denseBackward(messageBar, rows: N, w.scalarMessage)
         // The sums over pairs into atoms, chunk after chunk in pair order: X̄ of the messages'
         // source atoms, and h̄ through the centre and neighbour halves of [h_c ‖ h_o].
-        let srcBar = try w.equivariant.map { try k.zeros(N * $0.messagePass.tensor.slots2 * s) }
+        let srcBar = try w.equivariant.map { try k.zeros(N * $0.messagePass.tensor.slots2 * $0.messagePass.tensor.features) }
         let centerBar = try k.zeros(N * d), otherBar = try k.zeros(N * d)
         for chunk in chunks.chunks {
             let t = try kept ?? pairForward(h: inputs!.h, A: inputs!.A, chunk, g, k, eSums: nil, messages: nil)

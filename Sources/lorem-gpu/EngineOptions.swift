@@ -64,6 +64,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "PME mesh spacing in Å (default: cutoff/8, i.e. λ).")
     var pmeSpacing: Double?
 
+    @Option(name: .long, help: ArgumentHelp("Largest single device buffer in MiB, below the device's own limit (CL_DEVICE_MAX_MEM_ALLOC_SIZE): a run then behaves as on a device with that limit (message passing in smaller chunks, or an error naming the buffer that does not fit).", valueName: "MiB"))
+    var maxBuffer: Int?
+
     var method: LongRangeMethod {
         let pme = PMEParameters(order: pmeOrder, spacing: pmeSpacing)
         switch longRange {
@@ -90,9 +93,13 @@ struct EngineOptions: ParsableArguments {
                     "reference (float64 CPU)")
         }
         let chosen = try CLDevices.select(address)
+        if let maxBuffer, maxBuffer <= 0 { throw ValidationError("--max-buffer must be a positive number of MiB, got \(maxBuffer)") }
+        let limit = maxBuffer.map { $0 << 20 }
         let engine: any LoremEngine = precision == .f64
-            ? try DeviceEngine<Double>(config: model.config, weights: model.weights, device: chosen, longRange: method)
-            : try DeviceEngine<Float>(config: model.config, weights: model.weights, device: chosen, longRange: method)
+            ? try DeviceEngine<Double>(config: model.config, weights: model.weights, device: chosen, longRange: method,
+                                       maxAllocationBytes: limit)
+            : try DeviceEngine<Float>(config: model.config, weights: model.weights, device: chosen, longRange: method,
+                                      maxAllocationBytes: limit)
         return (engine, "\(chosen.description), \(precision)")
     }
 }

@@ -179,8 +179,12 @@ final class PMEKernelTests: XCTestCase {
                                                                try bBar.download().map { Double($0) }),
                                                  tolerance, "\(label) charge cotangent")
                     }
-                    // Summations that still carry pairs, and molecules, are refused.
+                    // A summation that still carries pairs is refused, and so is a molecule's.
                     XCTAssertThrowsError(try EwaldGeometry<T>(context: context, summation: c.summation(hostPairs),
+                                                              positions: positions, pairs: devicePairs,
+                                                              pairVectors: features.vectors))
+                    let m = EwaldCases.molecule(neutral: true)
+                    XCTAssertThrowsError(try EwaldGeometry<T>(context: context, summation: m.summation(PairList()),
                                                               positions: positions, pairs: devicePairs,
                                                               pairVectors: features.vectors))
                 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LoremGPU
 import XCTest
 @testable import lorem_gpu
 
@@ -24,6 +25,16 @@ final class EngineOptionsTests: XCTestCase {
                 XCTAssertTrue(message.contains(listed) && message.contains(value), message)
             }
         }
+    }
+
+    /// --max-buffer lowers the engine's single-buffer limit (MiB); a limit of 0 is refused.
+    func testMaxBufferLowersTheLimit() throws {
+        let model = try Bench.loadModel("random").0
+        let limited = try EngineOptions.parse(["--device", "opencl", "--max-buffer", "3"]).makeEngine(model).engine
+        XCTAssertEqual((limited as? DeviceEngine<Float>)?.maxAllocationBytes, 3 << 20)
+        let plain = try EngineOptions.parse(["--device", "opencl"]).makeEngine(model).engine
+        XCTAssertGreaterThan((plain as? DeviceEngine<Float>)?.maxAllocationBytes ?? 0, 3 << 20)
+        XCTAssertThrowsError(try EngineOptions.parse(["--device", "opencl", "--max-buffer", "0"]).makeEngine(model))
     }
 
     func testHelpListsTheValues() {

@@ -7,7 +7,8 @@ import LoremEngineCore
 ///
 /// Why built from `EwaldSummation`: λ, σ, the float32-built k-grid, G(k), V and the 2D shrink
 /// and frame are preprocessing (§8.2) that must give the same integers as every other engine,
-/// so they are taken from the reference rather than re-derived. What is uploaded is linear in
+/// so they are taken from the reference rather than re-derived. What is uploaded (by the host
+/// path; a batch of one periodic structure hands over its device pair list instead) is linear in
 /// atoms: positions [N, 3], the pair list as CSR (+ centers, others, reverse, R_p [P, 3]) and
 /// the k-vectors [N_k, 4] as (k, w_k = G(k)/(2V)) with their integer triples [N_k, 4] (n1, n2, n3, 0)
 /// from the plan (`kTripleList`), k = Σ_A n_A b_A.

@@ -20,6 +20,10 @@ public final class EwaldOperator<T: CLReal> {
     /// With a geometry already made from `summation` (e.g. from the device's own pair list,
     /// `EwaldGeometry.init(context:summation:positions:pairs:pairVectors:)`).
     public init(ewald: EwaldKernels<T>, pme: PMEKernels<T>?, summation: EwaldSummation, geometry: EwaldGeometry<T>) throws {
+        guard geometry.periodicity == summation.periodicity, geometry.atomCount == summation.atomPositions.count,
+              geometry.volume == summation.volume else {
+            throw CLError.sizeMismatch("EwaldOperator: the geometry was not made from this summation")
+        }
         self.ewald = ewald
         self.pme = pme
         self.geometry = geometry

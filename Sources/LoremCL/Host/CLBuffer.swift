@@ -75,6 +75,9 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
 
     /// Sets every element to `value` on the device.
     public func fill(_ value: T) throws {
+        // OpenCL takes patterns of 1, 2, 4, …, 128 bytes.
+        let size = MemoryLayout<T>.stride
+        precondition(size <= 128 && size & (size - 1) == 0, "fill needs an element of 1, 2, 4, …, 128 bytes, not \(size)")
         if count == 0 { return }
         var pattern = value
         try clCheck(clEnqueueFillBuffer(context.queue, mem, &pattern, MemoryLayout<T>.stride, 0,
