@@ -10,8 +10,9 @@
 // its work-items is what these already do via global dimension 0 (coalesced along columns).
 
 // out[r, k] = Σ_{q ∈ [offsets[r], offsets[r+1])} x[members[q], k]; global = (cols, rows), the
-// rows from firstRow on (all outRows, or an accumulating chunk's mapped rows). With the centers' map (pairs sorted by center) this is the segment sum; with the others'
-// map it is the transpose of the gather through o(p).
+// rows from firstRow on (all outRows, or an accumulating chunk's mapped rows). With the centers'
+// map (pairs sorted by center) this is the segment sum; with the others' map it is the transpose
+// of the gather through o(p).
 // With `accumulate` the sum continues from out's value: a pair range split into chunks at any
 // points, summed chunk after chunk into one zeroed buffer, adds each row's terms in the same
 // order as one launch over all pairs, so chunked sums are bit-identical to unchunked ones.

@@ -24,10 +24,12 @@ struct DeviceInteractionStage<T: CLReal> {
     private var nodesOut: CLBuffer<T>? = nil
     private var eqCache = DeviceUpdate<T>.Cache()
 
-    /// One chunk's pair-sized forward tensors that its backward reads: the radial MLP's cache and
-    /// output [P, K·d], and with the equivariant half the edge basis coefficients and the
-    /// filtered basis.
+    /// One chunk's pair-sized forward tensors that its backward reads: the chunk's radial basis
+    /// (and harmonics) rows, the radial MLP's cache and output [P, K·d], and with the equivariant
+    /// half the edge basis coefficients and the filtered basis.
     private struct PairTensors {
+        var radial: CLBuffer<T>? = nil
+        var harmonics: CLBuffer<T>? = nil
         var radialCache = CLMLPCache<T>()
         var coefficientsRC: CLBuffer<T>? = nil
         var coefficients: CLBuffer<T>? = nil
@@ -83,12 +85,14 @@ struct DeviceInteractionStage<T: CLReal> {
         let coefRC = try k.dense.mlp(pf, rows: P, w.radial, cache: &t.radialCache)
         t.coefficientsRC = coefRC
         let radial = try chunks.rows(g.features.radial, columns: K, of: c, k)
+        t.radial = radial
         let e = try k.pairs.contractRadial(coefRC, coefRows: nil, radial: radial, pairs: P, basis: K, features: d)
         if let eSums { try k.pairs.segmentSum(e, columns: d, c.centers, into: eSums, accumulating: true) }
         if let q = w.equivariant {
             let coef = try k.dense.dense(e, rows: P, q.coefficients)
             t.coefficients = coef
             let harmonics = try chunks.rows(g.features.harmonics, columns: g.features.harmonicsCount, of: c, k)
+            t.harmonics = harmonics
             let G = try k.pairs.edgeBasis(coef, harmonics: harmonics, pairs: P, maxDegree: L, features: s)
             if let messages {
                 t.filtered = try k.equivariant.messagePass(A, edgeBasis: G, q.messagePass, centers: c.centers,
@@ -146,11 +150,9 @@ struct DeviceInteractionStage<T: CLReal> {
             let gBar = try k.equivariant.messagePassBackward(mBar, nodes: nodesIn!, filtered: t.filtered!, q.messagePass,
                                                              centers: c.centers, others: c.others, nodesBarInto: srcBar,
                                                              accumulating: true)
-            let Y = g.features.harmonicsCount
-            let (coefBar, yBar) = try k.pairs.edgeBasisBackward(gBar, t.coefficients!,
-                                                                harmonics: chunks.rows(g.features.harmonics, columns: Y, of: c, k),
+            let (coefBar, yBar) = try k.pairs.edgeBasisBackward(gBar, t.coefficients!, harmonics: t.harmonics!,
                                                                 pairs: P, maxDegree: L, features: s)
-            try chunks.add(yBar, toRowsOf: bar.harmonics, columns: Y, of: c, k)
+            try chunks.add(yBar, toRowsOf: bar.harmonics, columns: g.features.harmonicsCount, of: c, k)
             eBar = try k.dense.denseBackward(coefBar, rows: P, q.coefficients)
         } else {
             eBar = try k.zeros(P * d)
@@ -158,9 +160,8 @@ struct DeviceInteractionStage<T: CLReal> {
         try k.accumulate(eBar, k.pairs.gather(eSumsBar, columns: d, c.centers), count: P * d)
         try chunks.add(k.pairs.contractRadialBackwardRadial(eBar, t.coefficientsRC!, coefRows: nil, pairs: P, basis: K, features: d),
                        toRowsOf: bar.radial, columns: K, of: c, k)
-        let radial = try chunks.rows(g.features.radial, columns: K, of: c, k)
         let pfBar = try k.dense.mlpBackward(
-            k.pairs.contractRadialBackwardCoefficients(eBar, radial: radial, pairs: P, basis: K, features: d),
+            k.pairs.contractRadialBackwardCoefficients(eBar, radial: t.radial!, pairs: P, basis: K, features: d),
             rows: P, w.radial, cache: t.radialCache)
         let (cBar, oBar) = try k.pairs.concatBackward(pfBar, rows: P, columns: d, d)
         try k.pairs.segmentSum(cBar, columns: d, c.centers, into: centerBar, accumulating: true)

@@ -26,20 +26,19 @@ struct DevicePairChunks<T: CLReal> {
     }
 
     let chunks: [Chunk]
-    private let whole: Bool
-
-    var isWhole: Bool { whole }
+    /// One chunk of all pairs, with the geometry's own maps and features.
+    let isWhole: Bool
 
     /// Chunks of at most `maxPairs` pairs, from the host pair list; a centre with more pairs
     /// than that is a chunk of its own.
     init(_ g: DeviceGeometry<T>, maxPairs: Int, _ k: DeviceKernels<T>) throws {
         let P = g.pairCount
         if P <= maxPairs {
-            whole = true
+            isWhole = true
             chunks = [Chunk(pairs: 0..<P, centers: g.centers, others: g.others)]
             return
         }
-        whole = false
+        isWhole = false
         var chunks: [Chunk] = []
         var start = 0
         while start < P {
@@ -89,7 +88,7 @@ struct DevicePairChunks<T: CLReal> {
     /// Rows `chunk.pairs` of a pair-sized buffer of `columns` columns: the buffer itself for the
     /// whole batch, else a copy.
     func rows(_ b: CLBuffer<T>, columns: Int, of chunk: Chunk, _ k: DeviceKernels<T>) throws -> CLBuffer<T> {
-        if whole { return b }
+        if isWhole { return b }
         let slice = try CLBuffer<T>(k.context, count: chunk.pairs.count * columns)
         try slice.copy(from: b, sourceOffset: chunk.pairs.lowerBound * columns, count: chunk.pairs.count * columns)
         return slice
@@ -98,7 +97,7 @@ struct DevicePairChunks<T: CLReal> {
     /// full[chunk rows] += x, in place, with the same additions as adding a whole [P, columns]
     /// buffer.
     func add(_ x: CLBuffer<T>, toRowsOf full: CLBuffer<T>, columns: Int, of chunk: Chunk, _ k: DeviceKernels<T>) throws {
-        if whole { return try k.accumulate(full, x, count: full.count) }
+        if isWhole { return try k.accumulate(full, x, count: full.count) }
         let n = chunk.pairs.count * columns
         let slice = try rows(full, columns: columns, of: chunk, k)
         try k.accumulate(slice, x, count: n)

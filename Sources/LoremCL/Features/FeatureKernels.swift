@@ -59,8 +59,9 @@ public final class FeatureKernels<T: CLReal> {
     /// Per-pair features of `pairs` for positions [N,3] and cell [3,3] (rows = lattice vectors;
     /// any values when no shift is non-zero, e.g. molecules).
     /// With `keepingDerivatives` the radial derivative and ∂Y/∂u are stored too (tests compare
-    /// them with the reference); the backward never reads them but recomputes them: 716 bytes a pair less in float32 at lorem-jax's
-    /// defaults (K = 32, L = 6), −16 to −23% of device memory (`Benchmarks/README.md`).
+    /// them with the reference); the backward never reads them but recomputes them: 716 bytes a
+    /// pair less in float32 at lorem-jax's defaults (K = 32, L = 6), −16 to −23% of device
+    /// memory (`Benchmarks/README.md`).
     public func forward(positions: CLBuffer<T>, cell: CLBuffer<T>, pairs: CLPairList, keepingDerivatives: Bool = false)
         throws -> CLPairFeatures<T>
     {
