@@ -83,17 +83,28 @@ final class PMEKernelTests: XCTestCase {
 
     func testFloat32AgainstReferencePME() throws { try check(Float.self) }
 
+    /// The charged bulk case in float32 with default PME: a maker of fresh operators on it, and
+    /// its charges and cotangents on the device.
+    static func chargedBulkFloat32(_ context: CLContext) throws
+        -> (makeOperator: () throws -> EwaldOperator<Float>, q: CLBuffer<Float>, vbar: CLBuffer<Float>)
+    {
+        let c = EwaldCases.bulk(neutral: false).rounded(to: Float.self)
+        let pairs = try c.pairs()
+        let summation = try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs,
+                                           reciprocal: .pme(PMEParameters()))
+        let makeOperator = {
+            try EwaldOperator<Float>(ewald: EwaldKernels(context: context, channels: c.q.count),
+                                     pme: PMEKernels(context: context, channels: c.q.count), summation: summation, pairs: pairs)
+        }
+        return (makeOperator, try CLBuffer<Float>(context, interleave(c.q).map { Float($0) }),
+                try CLBuffer<Float>(context, interleave(c.vbar).map { Float($0) }))
+    }
+
     /// The gathering spread has no atomics: reruns are bit-identical.
     func testRerunsAreBitIdentical() throws {
         try withEwaldContext(Float.self) { context in
-            let c = EwaldCases.bulk(neutral: false).rounded(to: Float.self)
-            let pairs = try c.pairs()
-            let summation = try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs,
-                                               reciprocal: .pme(PMEParameters()))
-            let device = try EwaldOperator<Float>(ewald: EwaldKernels(context: context, channels: c.q.count),
-                                                  pme: PMEKernels(context: context, channels: c.q.count), summation: summation, pairs: pairs)
-            let q = try CLBuffer<Float>(context, interleave(c.q).map { Float($0) })
-            let vbar = try CLBuffer<Float>(context, interleave(c.vbar).map { Float($0) })
+            let (makeOperator, q, vbar) = try Self.chargedBulkFloat32(context)
+            let device = try makeOperator()
             func run() throws -> [Double] {
                 let g = try device.geometryGradient(charges: q, cotangent: vbar)
                 return try (device.potentials(q).download() + g.positions.download()).map(Double.init) + g.virial.flatMap { $0 }
@@ -107,16 +118,7 @@ final class PMEKernelTests: XCTestCase {
     /// bit for bit (gradient, virial, charge cotangent), and needs such a forward.
     func testKeptForwardMeshGivesTheSameBackward() throws {
         try withEwaldContext(Float.self) { context in
-            let c = EwaldCases.bulk(neutral: false).rounded(to: Float.self)
-            let pairs = try c.pairs()
-            let summation = try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs,
-                                               reciprocal: .pme(PMEParameters()))
-            func makeOperator() throws -> EwaldOperator<Float> {
-                try EwaldOperator<Float>(ewald: EwaldKernels(context: context, channels: c.q.count),
-                                         pme: PMEKernels(context: context, channels: c.q.count), summation: summation, pairs: pairs)
-            }
-            let q = try CLBuffer<Float>(context, interleave(c.q).map { Float($0) })
-            let vbar = try CLBuffer<Float>(context, interleave(c.vbar).map { Float($0) })
+            let (makeOperator, q, vbar) = try Self.chargedBulkFloat32(context)
             let (kept, recomputed) = (try makeOperator(), try makeOperator())
             XCTAssertThrowsError(try kept.backward(cotangent: vbar), "no forward kept yet")
             let v = try kept.potentials(q, keepingForBackward: true)
