@@ -3,7 +3,8 @@ import LoremCL
 
 /// Wall time per engine stage, for `bench`'s breakdown. When enabled, each mark waits for the
 /// device queue (clFinish) so the time lands on the stage that queued the work; when disabled
-/// it costs nothing and never synchronises.
+/// it costs nothing and never synchronises. Each mark also tells the context's memory ledger
+/// which stage finished, so `CLMemoryLedger.peakSites` can say where the peak fell.
 public final class StageTimer: @unchecked Sendable {
     public private(set) var seconds: [(stage: String, seconds: Double)] = []
     private let context: CLContext?
@@ -16,6 +17,7 @@ public final class StageTimer: @unchecked Sendable {
     func start() throws {
         guard let context else { return }
         try context.finish()
+        context.memory.enter(stage: "")
         seconds = []
         last = Date()
     }
@@ -23,6 +25,7 @@ public final class StageTimer: @unchecked Sendable {
     func mark(_ stage: String) throws {
         guard let context else { return }
         try context.finish()
+        context.memory.enter(stage: stage)
         let now = Date()
         seconds.append((stage, now.timeIntervalSince(last)))
         last = now

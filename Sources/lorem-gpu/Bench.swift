@@ -99,6 +99,15 @@ struct Bench: ParsableCommand {
                     print("  " + kernel.padding(toLength: 34, withPad: " ", startingAt: 0)
                         + String(format: "%9.1f ms %5.1f%% %5d launches", ms, 100 * ms / max(total, 1e-9), calls))
                 }
+                if let memory = largest.memoryAtPeak, memory.total > 0 {
+                    print(String(format: "device buffers made by that evaluation at their peak, during \"%@\" (%.0f MiB; weights and "
+                        + "buffers kept for reuse not included), by allocation site:", memory.stage, Double(memory.total) / 1048576))
+                    for s in memory.sites.prefix(15) {
+                        print("  " + s.site + String(repeating: " ", count: max(1, 72 - s.site.count))
+                            + String(format: "%9.1f MiB %5.1f%% %5d buffers", Double(s.bytes) / 1048576,
+                                     100 * Double(s.bytes) / Double(memory.total), s.buffers))
+                    }
+                }
             }
         }
         if let json {
@@ -134,20 +143,33 @@ struct Bench: ParsableCommand {
         let peakLive = ledger.map { Double($0.peakBytes) / (1024 * 1024) }
         var stages: [(String, Double)] = []
         var kernels: [(String, Double, Int)] = []
+        var memory: BenchRow.MemoryAtPeak? = nil
         if !noStages, let profiled = engine as? StageProfiling {
             progress(system, "profiled evaluation")
             profiled.profiling = true
-            defer { profiled.profiling = false }
+            ledger?.tracksSites = true
+            ledger?.resetPeak()
+            defer {
+                profiled.profiling = false
+                ledger?.tracksSites = false
+            }
             _ = try Self.evaluate(engine, system)
             stages = profiled.lastStageTimes.map { ($0.stage, $0.seconds * 1000) }
             kernels = profiled.lastKernelTimes.map { ($0.kernel, $0.seconds * 1000, $0.calls) }
+            if let peak = ledger?.peakSites {
+                // The ledger holds the last stage finished at the peak; the peak fell in the next one.
+                let names = stages.map(\.0)
+                let next = peak.stage.isEmpty ? 0 : (names.firstIndex(of: peak.stage).map { $0 + 1 } ?? names.count)
+                memory = BenchRow.MemoryAtPeak(stage: next < names.count ? names[next] : "after the last stage",
+                                               sites: peak.sites)
+            }
         }
         progress(system, "neighbour list and k-vectors for the table")
         let (pairs, kVectors, meshPoints) = try counts(system, config: model.config)
         var row = BenchRow(system: system.name, kind: system.kind, structures: system.structures.count, atoms: system.atoms,
                            periodic: system.periodic, pairs: pairs, kVectors: kVectors, meshPoints: meshPoints, times: times,
                            cpuMilliseconds: cpuMilliseconds, peakRSSMiB: Self.peakRSSMiB(), peakDeviceMiB: peakDevice, peakLiveDeviceMiB: peakLive,
-                           stages: stages, kernels: kernels)
+                           stages: stages, kernels: kernels, memoryAtPeak: memory)
         if system.kind == "file" {
             row.energies = zip(results, baseline).map { $0.energy + $1 }
             row.modelEnergies = results.map(\.energy)
@@ -347,6 +369,14 @@ struct BenchRow {
     let stages: [(String, Double)]
     /// Device time per kernel in the profiled evaluation: (kernel, ms, launches).
     let kernels: [(kernel: String, ms: Double, calls: Int)]
+    /// The profiled evaluation's buffers live when they were largest together, by allocation site
+    /// (`CLMemoryLedger.peakSites`), and the stage then running.
+    struct MemoryAtPeak {
+        let stage: String
+        let sites: [(site: String, bytes: Int, buffers: Int)]
+        var total: Int { sites.reduce(0) { $0 + $1.bytes } }
+    }
+    let memoryAtPeak: MemoryAtPeak?
     var energies: [Double]? = nil
     var modelEnergies: [Double]? = nil
     var forces: [[[Double]]]? = nil
@@ -382,6 +412,12 @@ struct BenchRow {
         if let peakLiveDeviceMiB { d["peak_live_device_mib"] = peakLiveDeviceMiB }
         if !stages.isEmpty { d["stages"] = stages.map { ["stage": $0.0, "ms": $0.1] as [String: Any] } }
         if !kernels.isEmpty { d["kernels"] = kernels.map { ["kernel": $0.kernel, "ms": $0.ms, "launches": $0.calls] as [String: Any] } }
+        if let memoryAtPeak {
+            d["memory_at_peak"] = [
+                "stage": memoryAtPeak.stage, "mib": Double(memoryAtPeak.total) / 1048576,
+                "sites": memoryAtPeak.sites.map { ["site": $0.site, "mib": Double($0.bytes) / 1048576, "buffers": $0.buffers] as [String: Any] },
+            ] as [String: Any]
+        }
         if let energies { d["energies"] = energies }
         if let modelEnergies { d["model_energies"] = modelEnergies }
         if let forces { d["forces"] = forces }

@@ -68,6 +68,33 @@ final class MemoryLedgerTests: XCTestCase {
         _ = try CLBuffer<Int32>(context, count: 0)
         XCTAssertEqual(context.memory.peakBytes, 4, "an empty buffer holds one element")
     }
+
+    /// With sites tracked, the ledger keeps the live buffers by caller (or name) at their
+    /// largest together, and the stage entered before; buffers made untracked are left out.
+    func testLedgerReportsLiveBuffersBySiteAtTheirPeak() throws {
+        let context = try CLContext(device: TestDevice.context().device)
+        let untracked = try CLBuffer<Float>(context, count: 5000)
+        context.memory.tracksSites = true
+        context.memory.resetPeak()
+        context.memory.enter(stage: "first")
+        let (line, named) = (#line + 1, "pair tensor")
+        let a = try CLBuffer<Float>(context, count: 1000), b = try CLBuffer<Float>(context, count: 500)
+        do {
+            let c = try CLBuffer<Double>(context, count: 100, name: named)
+            context.memory.enter(stage: "second")
+            _ = c
+        }
+        let d = try CLBuffer<Float>(context, count: 10)  // below the peak of a + b + c
+        context.memory.enter(stage: "third")
+        let peak = context.memory.peakSites
+        XCTAssertEqual(peak.stage, "first", "the peak came when c was made, before stage 'second'")
+        let site = "LoremCLTests/BufferTests.swift:\(line)"
+        XCTAssertEqual(peak.sites.map(\.site), [site, "\(named) (LoremCLTests/BufferTests.swift:\(line + 2))"])
+        XCTAssertEqual(peak.sites.map(\.bytes), [6000, 800])
+        XCTAssertEqual(peak.sites.map(\.buffers), [2, 1])
+        context.memory.tracksSites = false
+        _ = (untracked, a, b, d)
+    }
 }
 
 /// Buffers freed inside `reusingBuffers` wait for the next request of their size, and no longer

@@ -9,6 +9,8 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
     /// (`CLBufferPool.bucket`).
     let allocatedBytes: Int
     let context: CLContext
+    /// Where it was made, when the context's ledger counts sites (`CLMemoryLedger.tracksSites`).
+    private let site: String?
 
     /// An uninitialised buffer (inside `CLContext.reusingBuffers`, possibly one freed earlier, still
     /// holding its old contents). OpenCL rejects zero-byte buffers, so an empty one holds one
@@ -17,7 +19,10 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
     /// A buffer over the context's `maxAllocationBytes` is a `CLError.allocationTooLarge` naming
     /// `name` (or the element count), not a bare OpenCL status later: pair-sized buffers grow
     /// with the structure and are the first to hit the device's single-allocation limit.
-    public init(_ context: CLContext, count: Int, name: @autoclosure () -> String? = nil) throws {
+    ///
+    /// `file` and `line` name the caller for `CLMemoryLedger.peakSites`.
+    public init(_ context: CLContext, count: Int, name: @autoclosure () -> String? = nil,
+                file: StaticString = #fileID, line: UInt = #line) throws {
         precondition(count >= 0)
         self.context = context
         self.count = count
@@ -31,8 +36,10 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
         }
         let size = context.allocationSize(bytes)
         allocatedBytes = size
+        site = context.memory.site { name().map { "\($0) (\(file):\(line))" } ?? "\(file):\(line)" }
         if let reused = try context.reusedBuffer(bytes: size) {
             mem = reused
+            if let site { context.memory.opened(site, size) }
             return
         }
         var made = clCreateBuffer(context.context, cl_mem_flags(CL_MEM_READ_WRITE), size, nil, &status)
@@ -46,17 +53,20 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
         }
         self.mem = mem
         context.memory.allocated(size)
+        if let site { context.memory.opened(site, size) }
     }
 
     /// An uninitialised buffer of shape [d₀ × d₁ × …] (row-major); the shape and `name` label
     /// it in an `allocationTooLarge` error ("edge basis [120000 × 16 × 8]").
-    public convenience init(_ context: CLContext, shape: [Int], name: String) throws {
+    public convenience init(_ context: CLContext, shape: [Int], name: String,
+                            file: StaticString = #fileID, line: UInt = #line) throws {
         try self.init(context, count: shape.reduce(1, *),
-                      name: "\(name) [\(shape.map { String($0) }.joined(separator: " × "))]")
+                      name: "\(name) [\(shape.map { String($0) }.joined(separator: " × "))]", file: file, line: line)
     }
 
-    public convenience init(_ context: CLContext, _ values: [T], name: @autoclosure () -> String? = nil) throws {
-        try self.init(context, count: values.count, name: name())
+    public convenience init(_ context: CLContext, _ values: [T], name: @autoclosure () -> String? = nil,
+                            file: StaticString = #fileID, line: UInt = #line) throws {
+        try self.init(context, count: values.count, name: name(), file: file, line: line)
         try upload(values)
     }
 
@@ -64,12 +74,13 @@ public final class CLBuffer<T: BitwiseCopyable>: CLKernelArgument, @unchecked Se
     /// array, no transfer. Zeroing the pair-feature cotangents ([P, K] and [P, (L+1)²]) through
     /// an upload took 755 ms of a 2.8 s evaluation of 85,184 atoms on an H200.
     public convenience init(_ context: CLContext, count: Int, filledWith value: T,
-                            name: @autoclosure () -> String? = nil) throws {
-        try self.init(context, count: count, name: name())
+                            name: @autoclosure () -> String? = nil, file: StaticString = #fileID, line: UInt = #line) throws {
+        try self.init(context, count: count, name: name(), file: file, line: line)
         try fill(value)
     }
 
     deinit {
+        if let site { context.memory.closed(site, allocatedBytes) }
         context.recycle(mem, bytes: allocatedBytes)
     }
 
