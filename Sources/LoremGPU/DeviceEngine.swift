@@ -163,15 +163,15 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
             add(out.gradient, out.virials, to: &gradient, &virials)
         }
         try timer.mark("long range backward")
-        let bar = try PairFeatureCotangents(g, k)
+        let bar = PairFeatureCotangents(g)
         for stage in stages.reversed() {
             (hBar, aBar) = try stage.backward(hBar: hBar, aBar: aBar, g, k, into: bar)
         }
         try timer.mark("message passing backward")
         try initial.backward(hBar: hBar, aBar: aBar, g, k, into: bar)
         try timer.mark("initial layers backward")
-        let (pairGradient, pairVirial) = try k.features.backward(g.features, pairs: g.pairs, radialBar: bar.radial,
-                                                                 harmonicsBar: bar.harmonics, layout: g.layout)
+        let (pairGradient, pairVirial) = try k.features.backward(g.features, pairs: g.pairs, radialBar: bar.radial(k),
+                                                                 harmonicsBar: bar.harmonics(k), layout: g.layout)
         let w = try pairVirial.download().map { Double($0) }
         add(try downloadVectors(pairGradient), (0..<structures.count).map { Array(w[(9 * $0)..<(9 * $0 + 9)]) },
             to: &gradient, &virials)

@@ -115,7 +115,8 @@ final class PMEKernelTests: XCTestCase {
     }
 
     /// The backward of a forward that kept its charges' mesh equals the backward recomputing it,
-    /// bit for bit (gradient, virial, charge cotangent), and needs such a forward.
+    /// bit for bit (gradient, virial, charge cotangent), and needs such a forward, which it
+    /// consumes (the kept mesh is freed, not held through the rest of the engine's backward).
     func testKeptForwardMeshGivesTheSameBackward() throws {
         try withEwaldContext(Float.self) { context in
             let (makeOperator, q, vbar) = try Self.chargedBulkFloat32(context)
@@ -128,6 +129,7 @@ final class PMEKernelTests: XCTestCase {
             XCTAssertEqual(try a.positions.download(), try b.positions.download())
             XCTAssertEqual(a.virial, b.virial)
             XCTAssertEqual(try aBar.download(), try bBar.download())
+            XCTAssertThrowsError(try kept.backward(cotangent: vbar), "the backward consumed the kept forward")
         }
     }
 

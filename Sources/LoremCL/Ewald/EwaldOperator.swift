@@ -55,15 +55,18 @@ public final class EwaldOperator<T: CLReal> {
         return v
     }
 
-    /// The backward of the kept forward V = A·q (`potentials(_:keepingForBackward: true)`).
+    /// The backward of the kept forward V = A·q (`potentials(_:keepingForBackward: true)`). It
+    /// consumes what the forward kept: the mesh (two [C, mesh] buffers, 110 MiB for 13,824 atoms)
+    /// would otherwise stay live through the rest of the engine's backward, where its peak is.
     public func backward(cotangent vbar: CLBuffer<T>) throws
         -> (gradient: EwaldGeometryGradient<T>, chargeCotangent: CLBuffer<T>)
     {
-        guard let forward else {
+        guard let kept = forward else {
             throw CLError.unsupported("EwaldOperator.backward(cotangent:) needs a forward that kept its charges")
         }
-        let (gradient, qBar) = try backward(charges: forward.charges, cotangent: vbar, chargeCotangent: true,
-                                            chargeMesh: forward.mesh)
+        forward = nil
+        let (gradient, qBar) = try backward(charges: kept.charges, cotangent: vbar, chargeCotangent: true,
+                                            chargeMesh: kept.mesh)
         return (gradient, qBar!)
     }
 

@@ -73,6 +73,17 @@ public final class PMEKernels<T: CLReal> {
     func meshPotentials(_ f: CLBuffer<T>, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
         let scaled = try CLBuffer<T>(context, count: f.count)
         try convolve.launch(global: [roundUp(channels * g.complexCount, 64)], g.influence, f, Int32(g.complexCount), scaled)
+        return try transformBack(scaled, g)
+    }
+
+    /// The same from a spectrum no longer needed: F is scaled in place (`pme_convolve` is
+    /// elementwise) and the C2R may overwrite it, so no third [C, mesh] buffer is made.
+    func meshPotentials(consuming f: CLBuffer<T>, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
+        try convolve.launch(global: [roundUp(channels * g.complexCount, 64)], g.influence, f, Int32(g.complexCount), f)
+        return try transformBack(f, g)
+    }
+
+    private func transformBack(_ scaled: CLBuffer<T>, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
         let phi = try CLBuffer<T>(context, count: channels * g.realCount)
         try plan(g.size).backward.execute(scaled, into: phi)
         return phi
@@ -87,9 +98,15 @@ public final class PMEKernels<T: CLReal> {
 
     /// The half spectra F and mesh potentials φ of one set of charges: what the backward of
     /// V = A·q needs of q again, kept from the forward instead of a second spread and two FFTs.
-    public struct ChargeMesh {
-        let spectrum: CLBuffer<T>
+    /// `addGradient` drops the spectrum after the virial, its last use.
+    public final class ChargeMesh {
+        var spectrum: CLBuffer<T>?
         let potentials: CLBuffer<T>
+
+        init(spectrum: CLBuffer<T>, potentials: CLBuffer<T>) {
+            self.spectrum = spectrum
+            self.potentials = potentials
+        }
     }
 
     /// v [N, C] += V^k, the reciprocal-space potentials of charges x [N, C] (§9). Returns the
@@ -116,13 +133,28 @@ public final class PMEKernels<T: CLReal> {
         try vbar.require(g.atomCount, channels, "PME gradient cotangent")
         guard g.atomCount > 0 else { return [Double](repeating: 0, count: 9) }
         let n = g.size
-        // The charges' mesh is the forward's when kept (the same kernels on the same charges: the
-        // same numbers); measured on PoCL, a third of PME's spreads and FFTs per evaluation.
-        let fq = try chargeMesh?.spectrum ?? spectrum(q, g), fv = try spectrum(vbar, g)
+        let fv = try spectrum(vbar, g)
         let rows = try CLBuffer<T>(context, count: n.x * n.y * 10)
-        try virial.launch(global: [roundUp(n.x * n.y, 64)], g.influence, fq, fv, g.basis, Int32(n.x), Int32(n.y), Int32(n.z),
-                          T(g.smearing), rows)
-        let phiQ = try chargeMesh?.potentials ?? meshPotentials(fq, g), phiV = try meshPotentials(fv, g)
+        func virialRows(_ fq: CLBuffer<T>) throws {
+            try virial.launch(global: [roundUp(n.x * n.y, 64)], g.influence, fq, fv, g.basis, Int32(n.x), Int32(n.y),
+                              Int32(n.z), T(g.smearing), rows)
+        }
+        // The charges' mesh is the forward's when kept (the same kernels on the same charges: the
+        // same numbers); measured on PoCL, a third of PME's spreads and FFTs per evaluation. The
+        // spectra are dropped after the virial, their last use, and scaled in place: the long
+        // range's backward was the engine's memory peak (13,824 atoms of NaCl, lorem-jax's
+        // defaults: five [C, mesh] buffers, 276 MiB, now three).
+        let phiQ: CLBuffer<T>
+        if let chargeMesh, let fq = chargeMesh.spectrum {
+            try virialRows(fq)
+            chargeMesh.spectrum = nil
+            phiQ = chargeMesh.potentials
+        } else {
+            let fq = try spectrum(q, g)
+            try virialRows(fq)
+            phiQ = try meshPotentials(consuming: fq, g)
+        }
+        let phiV = try meshPotentials(consuming: fv, g)
         try gradient.launch(global: [roundUp(g.atomCount, 64)], g.bases, g.weights, g.derivatives, q, vbar, phiQ, phiV,
                             g.meshGradient, Int32(n.x), Int32(n.y), Int32(n.z), Int32(g.order), Int32(g.atomCount), grad)
         if let cotangentPotentials {
