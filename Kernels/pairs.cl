@@ -209,6 +209,43 @@ __kernel void edge_basis_backward_weights(__global const real *gBar, __global co
     wBar[(size_t)p * (L + 1) * s + l * s + f] = acc;
 }
 
+// The initial layers' radial cotangent straight from Ā: w̄ of edge_basis_backward_weights (Ḡ[p] =
+// Ā[c(p)]) kept in private memory, then contract_radial_backward_radial_folded's sums, so the
+// [P, (L+1)·s] w̄ is never stored. The same loops in the same order as those two kernels (w̄'s
+// dot product in dot_rows' 16-lane order). c = (L+1)·s ≤ MAX_EDGE_WEIGHTS; global = (P).
+#define MAX_EDGE_WEIGHTS 128
+__kernel void edge_basis_backward_radial_folded(__global const real *aBar, __global const int *centerRow,
+                                                __global const real *Y, const int L, const int s,
+                                                __global const real *folded, __global const real *nodeBar,
+                                                __global const real *table, const int d,
+                                                __global const int *coefRow, __global real *radialBar,
+                                                const int P, const int K) {
+    const int p = get_global_id(0);
+    if (p >= P) return;
+    const int slots = (L + 1) * (L + 1), c = (L + 1) * s;
+    const size_t center = (size_t)centerRow[p];
+    real w[MAX_EDGE_WEIGHTS];
+    for (int l = 0; l <= L; l++) {
+        for (int f = 0; f < s; f++) {
+            real acc = 0;
+            for (int a = l * l; a < (l + 1) * (l + 1); a++)
+                acc += aBar[(center * slots + a) * s + f] * Y[(size_t)p * slots + a];
+            w[l * s + f] = acc;
+        }
+    }
+    const size_t row = (size_t)coefRow[p];
+    for (int k = 0; k < K; k++) {
+        const real node = dot_rows(nodeBar + center * d, table + (row * K + k) * d, d);
+        __global const real *fr = folded + (row * K + k) * c;
+        real16 acc16 = (real16)(0);
+        int j = 0;
+        for (; j + 16 <= c; j += 16) acc16 += vload16(0, w + j) * vload16(0, fr + j);
+        real pair = lane_sum16(acc16);
+        for (; j < c; j++) pair += w[j] * fr[j];
+        radialBar[(size_t)p * K + k] = node + pair;
+    }
+}
+
 // Ȳ[p,a] = Σ_f Ḡ[p,a,f]·w[p, deg a·s+f]; global = (slots, P).
 __kernel void edge_basis_backward_harmonics(__global const real *gBar, __global const int *gRow, const int hasRow,
                                             __global const real *w, __global real *yBar, const int P, const int L,

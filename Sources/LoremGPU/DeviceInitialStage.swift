@@ -63,9 +63,10 @@ struct DeviceInitialStage<T: CLReal> {
         return (h2, A1, try hostEnergies(energy))
     }
 
-    /// Frees the pair coefficients once their last use is done: they are [P, (L+1)·s] (144 MiB
-    /// for a 12,288-atom water box with lorem-jax's defaults), and the radial cotangent made
-    /// after them is the initial backward's memory peak.
+    /// Frees the pair coefficients after their last use, and makes the radial cotangent without
+    /// storing the coefficients' cotangent: both are [P, (L+1)·s] (144 MiB for a 12,288-atom
+    /// water box with lorem-jax's defaults), and the initial backward held the model's memory
+    /// peak with both, the harmonics cotangent and the pair features live.
     mutating func backward(hBar hIn: CLBuffer<T>, aBar aIn: CLBuffer<T>, _ g: DeviceGeometry<T>, _ k: DeviceKernels<T>,
                            into bar: PairFeatureCotangents<T>) throws {
         let (N, P, d, s, L, K) = (g.atoms, g.pairCount, config.numFeatures, config.numSphericalFeatures,
@@ -75,15 +76,29 @@ struct DeviceInitialStage<T: CLReal> {
         let aBar1 = try k.sum(aIn, k.equivariant.normFeaturesBackward(normBar, sphericalOut!, rows: N, maxDegree: L, features: s),
                               count: aIn.count)
         let aBar0 = try k.equivariant.tensorDenseBackward(aBar1, rows: N, w.tensorDense, hidden: hidden!)
-        let (coefBar, yBar) = try k.pairs.edgeBasisBackward(aBar0, coefficients!, harmonics: g.features.harmonics,
-                                                            pairs: P, maxDegree: L, features: s, centers: g.centers)
+        // Ḡ = Ā[c(p)] splits into Ȳ and the coefficients' cotangent w̄; w̄ only feeds the radial
+        // cotangent below, which (up to 128 weights per pair) is made straight from Ā.
+        let fused = (L + 1) * s <= PairKernels<T>.maxFusedEdgeWeights
+        var coefBar: CLBuffer<T>? = nil
+        if fused {
+            try bar.addHarmonics(k.pairs.edgeBasisBackwardHarmonics(aBar0, coefficients!, harmonics: g.features.harmonics,
+                                                                    centers: g.centers, maxDegree: L, features: s), k)
+        } else {
+            let (wBar, yBar) = try k.pairs.edgeBasisBackward(aBar0, coefficients!, harmonics: g.features.harmonics,
+                                                             pairs: P, maxDegree: L, features: s, centers: g.centers)
+            coefBar = wBar
+            try bar.addHarmonics(yBar, k)
+        }
         coefficients = nil
-        try bar.addHarmonics(yBar, k)
         let (_, messageBar) = try w.scalarUpdate.backward(hBar1, rows: N, k, cache: scalarCache)  // h0: species only
         // radial̄ = Σ_f (Σ-message cotangent of the center)_f T_k,f + Σ_j coef̄_j (T_k W)_j.
         let messageSumBar = try k.dense.denseBackward(messageBar, rows: N, w.scalarMessage)
-        try bar.addRadial(k.pairs.contractRadialBackwardRadial(folded: coefBar, foldedTable!, features: (L + 1) * s,
-                                                               node: messageSumBar, centers: g.centers, table!,
-                                                               features: d, coefRows: tableRows!, basis: K), k)
+        let radialBar = try coefBar.map {
+            try k.pairs.contractRadialBackwardRadial(folded: $0, foldedTable!, features: (L + 1) * s, node: messageSumBar,
+                                                     centers: g.centers, table!, features: d, coefRows: tableRows!, basis: K)
+        } ?? k.pairs.edgeBasisBackwardRadial(aBar0, harmonics: g.features.harmonics, centers: g.centers, maxDegree: L,
+                                             features: s, folded: foldedTable!, node: messageSumBar, table!, features: d,
+                                             coefRows: tableRows!, basis: K)
+        try bar.addRadial(radialBar, k)
     }
 }
