@@ -100,6 +100,28 @@ final class PMEKernelTests: XCTestCase {
                 try CLBuffer<Float>(context, interleave(c.vbar).map { Float($0) }))
     }
 
+    /// clFFT works in a scratch buffer of ours, not its own: it is counted by the context's
+    /// memory ledger while the transform is queued and freed after, and a second transform
+    /// gives the same bits (no state kept in it).
+    func testFFTScratchIsCountedAndFreed() throws {
+        try withEwaldContext(Float.self) { context in
+            let n = SIMD3(24, 20, 18), batch = 3
+            let plan = try CLFFTPlan(context: context, size: n, batch: batch, direction: .forward, precision: Float.self)
+            XCTAssertGreaterThan(plan.scratchBytes, 0)
+            var rng = SeededGenerator(seed: 5)
+            let real = try CLBuffer<Float>(context, (0..<(batch * plan.realCount)).map { _ in Float.random(in: -1...1, using: &rng) })
+            let (a, b) = (try CLBuffer<Float>(context, count: 2 * batch * plan.complexCount),
+                          try CLBuffer<Float>(context, count: 2 * batch * plan.complexCount))
+            let held = context.memory.bytesInUse
+            context.memory.resetPeak()
+            try plan.execute(real, into: a)
+            XCTAssertEqual(context.memory.bytesInUse, held, "the scratch is freed once the transform is queued")
+            XCTAssertEqual(context.memory.peakBytes, held + plan.scratchBytes, "the scratch is counted")
+            try plan.execute(real, into: b)
+            XCTAssertEqual(try a.download().map(\.bitPattern), try b.download().map(\.bitPattern))
+        }
+    }
+
     /// The gathering spread has no atomics: reruns are bit-identical.
     func testRerunsAreBitIdentical() throws {
         try withEwaldContext(Float.self) { context in
