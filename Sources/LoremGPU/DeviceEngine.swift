@@ -102,10 +102,11 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
             k.context.kernelTimes = nil
         }
         try timer.start()
-        let g = try DeviceGeometry<T>(structures, cutoff: config.cutoff, k)
+        var g = try DeviceGeometry<T>(structures, cutoff: config.cutoff, k)
         try timer.mark("neighbour list + pair features")
         var initial = DeviceInitialStage(weights: weights.initial, speciesPairs: speciesPairs, config: config)
         var (h, A, energies) = try initial.forward(numbers: numbers, g, k)
+        if weights.interactions.isEmpty { try g.dropRadialBasis() }
         // LoremBEC's heads read A after the initial layers and after each iteration, and U of the
         // long range (docs/MATH.md §12.1); each adds into `apt` at once, before A moves on.
         var heads = weights.tensorPredictors.makeIterator()

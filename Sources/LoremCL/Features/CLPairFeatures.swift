@@ -19,4 +19,13 @@ public struct CLPairFeatures<T: CLReal> {
     /// ∂Y_a/∂u (tangential part meaningful), [P, (L+1)², 3]; nil unless kept, like
     /// `radialDerivative`.
     public let harmonicGradients: CLBuffer<T>?
+
+    /// The same features with the radial basis values given back: for an engine whose last use
+    /// of them is behind it (the backward of the pair features recomputes B_k·fc from the pair
+    /// vectors). `radial` becomes a one-element buffer that every size check refuses.
+    public func droppingRadial() throws -> CLPairFeatures<T> {
+        CLPairFeatures(count: count, radialCount: radialCount, harmonicsCount: harmonicsCount, vectors: vectors,
+                       distances: distances, radial: try CLBuffer<T>(radial.context, count: 0), radialDerivative: nil,
+                       harmonics: harmonics, harmonicGradients: harmonicGradients)
+    }
 }
