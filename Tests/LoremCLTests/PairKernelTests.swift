@@ -194,8 +194,9 @@ final class PairKernelTests: XCTestCase {
     }
 
     /// The initial stage's backward from Ā: Ȳ alone equals edgeBasisBackward's, and the radial
-    /// cotangent made straight from Ā equals the folded two-term backward of the stored w̄, for
-    /// (L+1)·s with and without a 16-wide block (one, and 2 + tail), centers in any order and
+    /// cotangent made straight from Ā equals the folded two-term backward of the stored w̄ (to
+    /// rounding: same sums, same order, but a compiler may contract them differently), for
+    /// (L+1)·s = 10 (a tail only) and 42 (two 16-wide blocks and a tail), centers in any order and
     /// some atoms without pairs; (L+1)·s over the private-memory bound is an error.
     func testEdgeBasisBackwardToTheRadialCotangent() throws {
         try forEachPrecision(Float.self, checkEdgeBasisBackwardToTheRadialCotangent)

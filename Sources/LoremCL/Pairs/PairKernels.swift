@@ -240,7 +240,7 @@ public final class PairKernels<T: CLReal> {
     public static var maxFusedEdgeWeights: Int { 128 }
 
     /// contractRadialBackwardRadial(folded: w̄, …) with w̄ = edgeBasisBackward(Ā, …, centers:).wBar,
-    /// without storing w̄ [P, (L+1)·s]: the same numbers (the two kernels' loops in one). Why: in
+    /// without storing w̄ [P, (L+1)·s]: the two kernels' sums in the same order, in one kernel. Why: in
     /// the initial layers' backward w̄ is the largest pair buffer beside the kept coefficients
     /// and the harmonics cotangent (144 MiB each for a 12,288-atom water box, lorem-jax's
     /// defaults), all live at the memory peak. Needs (L+1)·s ≤ `maxFusedEdgeWeights`.
