@@ -68,35 +68,44 @@ struct DeviceGeometry<T: CLReal> {
 
 /// Cotangents of the per-pair features, accumulated by every stage's backward.
 final class PairFeatureCotangents<T: CLReal> {
-    private let g: DeviceGeometry<T>
+    private let pairs: Int, radialCount: Int, harmonicsCount: Int
     private var radialSum: CLBuffer<T>? = nil
     private var harmonicsSum: CLBuffer<T>? = nil
 
     init(_ g: DeviceGeometry<T>) {
-        self.g = g
+        (pairs, radialCount, harmonicsCount) = (g.pairCount, g.features.radialCount, g.features.harmonicsCount)
     }
 
     /// The [P, K] and [P, (L+1)²] sums, zero-filled on first use: the message-passing stages
     /// add chunk rows into them.
     func radial(_ k: DeviceKernels<T>) throws -> CLBuffer<T> {
-        if radialSum == nil { radialSum = try k.zeros(g.pairCount * g.features.radialCount) }
+        if radialSum == nil { radialSum = try k.zeros(pairs * radialCount) }
         return radialSum!
     }
 
     func harmonics(_ k: DeviceKernels<T>) throws -> CLBuffer<T> {
-        if harmonicsSum == nil { harmonicsSum = try k.zeros(g.pairCount * g.features.harmonicsCount) }
+        if harmonicsSum == nil { harmonicsSum = try k.zeros(pairs * harmonicsCount) }
         return harmonicsSum!
     }
 
     /// Adds a whole [P, ·] cotangent; the first one becomes the sum itself (0 + b = b), so a
     /// model without message passing holds one buffer of each instead of two (112 MiB less
-    /// at 13,824 atoms of NaCl, lorem-jax's defaults) and adds nothing.
+    /// at 13,824 atoms of NaCl, lorem-jax's defaults) and adds nothing. The caller gives up b.
     func addRadial(_ b: CLBuffer<T>, _ k: DeviceKernels<T>) throws {
+        try Self.check(b, pairs * radialCount, "radial basis")
         if let radialSum { try k.accumulate(radialSum, b, count: radialSum.count) } else { radialSum = b }
     }
 
     func addHarmonics(_ b: CLBuffer<T>, _ k: DeviceKernels<T>) throws {
+        try Self.check(b, pairs * harmonicsCount, "harmonics")
         if let harmonicsSum { try k.accumulate(harmonicsSum, b, count: harmonicsSum.count) } else { harmonicsSum = b }
+    }
+
+    /// A whole cotangent, not a chunk's rows (those go through `DevicePairChunks.add`).
+    private static func check(_ b: CLBuffer<T>, _ count: Int, _ what: String) throws {
+        guard b.count == count else {
+            throw CLError.sizeMismatch("\(what) cotangent of \(b.count) values added to a sum of \(count)")
+        }
     }
 }
 

@@ -52,7 +52,7 @@ public final class CLMemoryLedger: @unchecked Sendable {
         set { lock.withLock { tracking = newValue } }
     }
 
-    /// Where the owner is, for `peakStage`: set by the engine as its stages finish.
+    /// The stage the owner last finished, for `peakSites`: set by the engine's stage timer.
     public func enter(stage name: String) {
         lock.withLock { stage = name }
     }
