@@ -117,6 +117,17 @@ inline real dot_rows(__global const real *x, __global const real *y, const int n
     return acc;
 }
 
+// dot_rows with x in private memory (OpenCL C has no generic pointers before 2.0): the same
+// 16-wide partial sums and lane order.
+inline real dot_rows_private(const real *x, __global const real *y, const int n) {
+    real16 acc16 = (real16)(0);
+    int j = 0;
+    for (; j + 16 <= n; j += 16) acc16 += vload16(0, x + j) * vload16(0, y + j);
+    real acc = lane_sum16(acc16);
+    for (; j < n; j++) acc += x[j] * y[j];
+    return acc;
+}
+
 // radial̄[p,k] = Σ_j ā[p,j]·folded[row(p), k·c+j] + Σ_f n̄[c(p),f]·table[row(p), k·d+f]: the
 // backward of the species-pair table's two uses, coefficients = Σ_k (T_k W) r_k with ā its
 // cotangent, and the scalar message Σ_{p→i} Σ_k T_k r_k with n̄ the center's cotangent (read
@@ -212,7 +223,8 @@ __kernel void edge_basis_backward_weights(__global const real *gBar, __global co
 // The initial layers' radial cotangent straight from Ā: w̄ of edge_basis_backward_weights (Ḡ[p] =
 // Ā[c(p)]) kept in private memory, then contract_radial_backward_radial_folded's sums, so the
 // [P, (L+1)·s] w̄ is never stored. The same loops in the same order as those two kernels (w̄'s
-// dot product in dot_rows' 16-lane order). c = (L+1)·s ≤ MAX_EDGE_WEIGHTS; global = (P).
+// dot product through dot_rows_private, dot_rows' lane order). c = (L+1)·s ≤ MAX_EDGE_WEIGHTS;
+// global = (P).
 #define MAX_EDGE_WEIGHTS 128
 __kernel void edge_basis_backward_radial_folded(__global const real *aBar, __global const int *centerRow,
                                                 __global const real *Y, const int L, const int s,
@@ -236,12 +248,7 @@ __kernel void edge_basis_backward_radial_folded(__global const real *aBar, __glo
     const size_t row = (size_t)coefRow[p];
     for (int k = 0; k < K; k++) {
         const real node = dot_rows(nodeBar + center * d, table + (row * K + k) * d, d);
-        __global const real *fr = folded + (row * K + k) * c;
-        real16 acc16 = (real16)(0);
-        int j = 0;
-        for (; j + 16 <= c; j += 16) acc16 += vload16(0, w + j) * vload16(0, fr + j);
-        real pair = lane_sum16(acc16);
-        for (; j < c; j++) pair += w[j] * fr[j];
+        const real pair = dot_rows_private(w, folded + (row * K + k) * c, c);
         radialBar[(size_t)p * K + k] = node + pair;
     }
 }

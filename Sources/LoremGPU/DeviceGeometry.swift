@@ -76,8 +76,7 @@ final class PairFeatureCotangents<T: CLReal> {
         (pairs, radialCount, harmonicsCount) = (g.pairCount, g.features.radialCount, g.features.harmonicsCount)
     }
 
-    /// The [P, K] and [P, (L+1)²] sums, zero-filled on first use: the message-passing stages
-    /// add chunk rows into them.
+    /// The [P, K] and [P, (L+1)²] sums at the end, zero-filled if nothing was added.
     func radial(_ k: DeviceKernels<T>) throws -> CLBuffer<T> {
         if radialSum == nil { radialSum = try k.zeros(pairs * radialCount) }
         return radialSum!
@@ -99,6 +98,20 @@ final class PairFeatureCotangents<T: CLReal> {
     func addHarmonics(_ b: CLBuffer<T>, _ k: DeviceKernels<T>) throws {
         try Self.check(b, pairs * harmonicsCount, "harmonics")
         if let harmonicsSum { try k.accumulate(harmonicsSum, b, count: harmonicsSum.count) } else { harmonicsSum = b }
+    }
+
+    /// A message-passing chunk's cotangent rows: the whole batch's is a whole cotangent
+    /// (`addRadial`, `addHarmonics`), a split batch's chunk adds into its rows of the sum.
+    func addRadial(_ b: CLBuffer<T>, of chunk: DevicePairChunks<T>.Chunk, in chunks: DevicePairChunks<T>,
+                   _ k: DeviceKernels<T>) throws {
+        if chunks.isWhole { return try addRadial(b, k) }
+        try chunks.add(b, toRowsOf: radial(k), columns: radialCount, of: chunk, k)
+    }
+
+    func addHarmonics(_ b: CLBuffer<T>, of chunk: DevicePairChunks<T>.Chunk, in chunks: DevicePairChunks<T>,
+                      _ k: DeviceKernels<T>) throws {
+        if chunks.isWhole { return try addHarmonics(b, k) }
+        try chunks.add(b, toRowsOf: harmonics(k), columns: harmonicsCount, of: chunk, k)
     }
 
     /// A whole cotangent, not a chunk's rows (those go through `DevicePairChunks.add`).

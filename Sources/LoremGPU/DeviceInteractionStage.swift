@@ -152,14 +152,14 @@ struct DeviceInteractionStage<T: CLReal> {
                                                              accumulating: true)
             let (coefBar, yBar) = try k.pairs.edgeBasisBackward(gBar, t.coefficients!, harmonics: t.harmonics!,
                                                                 pairs: P, maxDegree: L, features: s)
-            try chunks.add(yBar, toRowsOf: bar.harmonics(k), columns: g.features.harmonicsCount, of: c, k)
+            try bar.addHarmonics(yBar, of: c, in: chunks, k)
             eBar = try k.dense.denseBackward(coefBar, rows: P, q.coefficients)
         } else {
             eBar = try k.zeros(P * d)
         }
         try k.accumulate(eBar, k.pairs.gather(eSumsBar, columns: d, c.centers), count: P * d)
-        try chunks.add(k.pairs.contractRadialBackwardRadial(eBar, t.coefficientsRC!, coefRows: nil, pairs: P, basis: K, features: d),
-                       toRowsOf: bar.radial(k), columns: K, of: c, k)
+        try bar.addRadial(k.pairs.contractRadialBackwardRadial(eBar, t.coefficientsRC!, coefRows: nil, pairs: P, basis: K,
+                                                               features: d), of: c, in: chunks, k)
         let pfBar = try k.dense.mlpBackward(
             k.pairs.contractRadialBackwardCoefficients(eBar, radial: t.radial!, pairs: P, basis: K, features: d),
             rows: P, w.radial, cache: t.radialCache)

@@ -95,9 +95,10 @@ struct DevicePairChunks<T: CLReal> {
     }
 
     /// full[chunk rows] += x, in place, with the same additions as adding a whole [P, columns]
-    /// buffer.
+    /// buffer. For chunks of a split batch: a whole batch's cotangent is a whole buffer, added
+    /// as one (`PairFeatureCotangents.add`).
     func add(_ x: CLBuffer<T>, toRowsOf full: CLBuffer<T>, columns: Int, of chunk: Chunk, _ k: DeviceKernels<T>) throws {
-        if isWhole { return try k.accumulate(full, x, count: full.count) }
+        precondition(!isWhole, "DevicePairChunks.add is for chunks of a split batch")
         let n = chunk.pairs.count * columns
         let slice = try rows(full, columns: columns, of: chunk, k)
         try k.accumulate(slice, x, count: n)
