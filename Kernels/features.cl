@@ -41,9 +41,11 @@ static void bernstein(const real x, const int n, __global const real *beta, real
 // survives the projection in ḡ (§10.2 G1). One pass serves the forward and the backward: it
 // writes the S = (L+1)² values to y and the S×3 gradients to dy where those are not 0, and
 // where yBar is not 0 returns ū = Σ_a Ȳ_a ∂Y_a/∂u, accumulated as each slot is reached (the
-// backward's ∂Y/∂u without storing it).
-static real3 harmonics_pass(const real3 u, const int L, __global const real *diag, __global real *y,
-                            __global real *dy, __global const real *yBar) {
+// backward's ∂Y/∂u without storing it). y and yBar are private arrays of MAX_SLOTS (the kernels
+// that fuse the harmonics into a pair's backward hold both there, never in global memory).
+#define MAX_SLOTS ((MAX_DEGREE + 1) * (MAX_DEGREE + 1))
+static real3 harmonics_pass(const real3 u, const int L, __global const real *diag, real *y,
+                            __global real *dy, const real *yBar) {
     real c[MAX_DEGREE + 1], s[MAX_DEGREE + 1];
     c[0] = 1;
     s[0] = 0;
@@ -115,22 +117,26 @@ static void radial_terms(const real r, const real cutoff, const int K, __global 
     }
 }
 
-// One work-item per pair: R_p = R_o − R_c + S_p·h (§0, h's rows are the lattice vectors),
-// r_p, radial = B(r/c)·fc(r) and its r-derivative with the custom rule
+// One work-item per pair p = first + q, q < P: R_p = R_o − R_c + S_p·h (§0, h's rows are the
+// lattice vectors), r_p, radial = B(r/c)·fc(r) and its r-derivative with the custom rule
 // dB_k/dr = n(B_{k−1}^{(n−1)} − B_k^{(n−1)})/c (§2.2, §2.3; `betaLower` is the n−1 table),
-// and Y(u_p), ∂Y/∂u (§1). Outputs: vectors [P,3], distances [P], radial [P,K], y [P,S], and
-// with withDerivatives dradial [P,K] and dy [P,S,3] (else the backward recomputes them).
+// and Y(u_p), ∂Y/∂u (§1). Outputs: with `geometry` vectors [·,3] and distances [·] at row p;
+// with `edges` radial [P,K] and y [P,S] at row q, and with withDerivatives dradial [P,K] and
+// dy [P,S,3] (else the backward recomputes them). One launch over all pairs writes all of them;
+// an engine that makes the edge inputs a chunk of pairs at a time (the initial layers without
+// message passing) launches once for the geometry and once per chunk for the rest.
 __kernel void pair_features(__global const real *positions, __global const real *cells,
                             __global const int *atomStructure,
                             __global const int *centers, __global const int *others,
-                            __global const int *shifts, const int P, const real cutoff,
+                            __global const int *shifts, const int first, const int P, const real cutoff,
                             const int K, __global const real *beta, __global const real *betaLower,
-                            const int L, __global const real *diag,
-                            __global real *vectors, __global real *distances,
+                            const int L, __global const real *diag, const int geometry,
+                            __global real *vectors, __global real *distances, const int edges,
                             __global real *radial, const int withDerivatives, __global real *dradial,
                             __global real *y, __global real *dy) {
-    const int p = get_global_id(0);
-    if (p >= P) return;
+    const int q = get_global_id(0);
+    if (q >= P) return;
+    const int p = first + q;
     const int c = centers[p], o = others[p];
     // Batches: each structure has its own cell, found through the center's structure.
     __global const real *cell = cells + (size_t)9 * atomStructure[c];
@@ -139,17 +145,21 @@ __kernel void pair_features(__global const real *positions, __global const real 
                     (shift.x * vload3(0, cell) + shift.y * vload3(1, cell) + shift.z * vload3(2, cell));
     const real r = sqrt(dot(v, v));
     const real3 u = v / r;
-    vstore3(v, p, vectors);
-    distances[p] = r;
-
+    if (geometry) {
+        vstore3(v, p, vectors);
+        distances[p] = r;
+    }
+    if (!edges) return;
     real rad[MAX_RADIAL], drad[MAX_RADIAL];
     radial_terms(r, cutoff, K, beta, betaLower, rad, drad);
-    for (int k = 0; k < K; k++) radial[(size_t)p * K + k] = rad[k];
+    for (int k = 0; k < K; k++) radial[(size_t)q * K + k] = rad[k];
     if (withDerivatives) {
-        for (int k = 0; k < K; k++) dradial[(size_t)p * K + k] = drad[k];
+        for (int k = 0; k < K; k++) dradial[(size_t)q * K + k] = drad[k];
     }
     const int S = (L + 1) * (L + 1);
-    harmonics_pass(u, L, diag, y + (size_t)p * S, withDerivatives ? dy + (size_t)p * S * 3 : 0, 0);
+    real yp[MAX_SLOTS];
+    harmonics_pass(u, L, diag, yp, withDerivatives ? dy + (size_t)q * S * 3 : 0, 0);
+    for (int a = 0; a < S; a++) y[(size_t)q * S + a] = yp[a];
 }
 
 // ḡ_p = ∂E/∂R_p = r̄u + (ū − (ū·u)u)/r (§10.2 G1) with r̄ = Σ_k radial̄_k·dradial_k and
@@ -157,21 +167,84 @@ __kernel void pair_features(__global const real *positions, __global const real 
 // and ∂Y/∂u are recomputed from the pair vector, not read: the forward stores neither ([P,K]
 // and [P,S,3], 716 bytes a pair in float32 at K = 32, L = 6). dradial comes out bit for bit as
 // the forward's; ū sums the same products in the recursion's order rather than slot order.
+//
+// radial̄ and Ȳ are the sums of every stage's cotangents. The stored ones (radialBar, yBar,
+// each only if present) are the message-passing stages'; with `initial` the initial layers'
+// share is made here from its per-atom form (§7.2 backward), never stored as [P, ·]:
+//   w_j = Σ_k (TW)[row, k·c+j]·radial_k                            (the pair weights, again)
+//   Ȳ_a += Σ_f Ā[c(p),a,f]·w[deg a·s+f]                            (edge basis, Ȳ half)
+//   w̄[l·s+f] = Σ_{deg a=l} Ā[c(p),a,f]·Y_a                          (edge basis, w̄ half)
+//   radial̄_k += Σ_f n̄[c(p),f]·T[row,k·d+f] + Σ_j w̄_j·(TW)[row,k·c+j]  (species-pair table)
+// with radial and Y recomputed here, w and w̄ in private memory (c = (L+1)·s ≤
+// MAX_EDGE_WEIGHTS), and each sum in the order of the separate kernels it replaces
+// (contract_radial, edge_basis_backward_harmonics, the weights' loop over a,
+// contract_radial_backward_radial_folded's dot_rows), stored sum first. For a 12,288-atom
+// water box with lorem-jax's defaults those buffers were w [P,56] 144 MiB, Ȳ [P,49] 124 MiB
+// and radial̄ [P,32] 84 MiB, live at the memory peak with the harmonics, which the backward
+// no longer needs either. Recomputing w costs K·c multiply-adds a pair (1,792), a third of the
+// K·(d+c) the radial cotangent takes anyway.
+#define MAX_EDGE_WEIGHTS 128
 __kernel void pair_vector_gradients(__global const real *vectors, __global const real *distances,
-                                    __global const real *radialBar, __global const real *yBar,
+                                    const int hasRadialBar, __global const real *radialBar,
+                                    const int hasYBar, __global const real *yBar,
                                     const int P, const real cutoff, const int K,
                                     __global const real *beta, __global const real *betaLower,
-                                    const int L, __global const real *diag, __global real *g) {
+                                    const int L, __global const real *diag,
+                                    const int initial, __global const int *centers,
+                                    __global const real *aBar, const int s,
+                                    __global const real *folded, __global const real *nodeBar,
+                                    __global const real *table, const int d, __global const int *coefRow,
+                                    __global real *g) {
     const int p = get_global_id(0);
     if (p >= P) return;
     const real r = distances[p];
     const real3 u = vload3(p, vectors) / r;
+    const int S = (L + 1) * (L + 1), c = (L + 1) * s;
+    const size_t center = initial ? (size_t)centers[p] : 0;
+    const size_t row = initial ? (size_t)coefRow[p] : 0;
     real rad[MAX_RADIAL], drad[MAX_RADIAL];
     radial_terms(r, cutoff, K, beta, betaLower, rad, drad);
+    real w[MAX_EDGE_WEIGHTS];
+    if (initial) {
+        // k outside, so each table row is read in order; every w_j still sums k = 0, 1, … .
+        for (int j = 0; j < c; j++) w[j] = 0;
+        for (int k = 0; k < K; k++) {
+            __global const real *tk = folded + (row * K + k) * c;
+            for (int j = 0; j < c; j++) w[j] += tk[j] * rad[k];
+        }
+    }
+    real yb[MAX_SLOTS], y[MAX_SLOTS];
+    for (int l = 0; l <= L; l++) {
+        for (int a = l * l; a < (l + 1) * (l + 1); a++) {
+            real acc = 0;
+            if (initial) {
+                for (int f = 0; f < s; f++) acc += aBar[(center * S + a) * s + f] * w[l * s + f];
+            }
+            const real stored = hasYBar ? yBar[(size_t)p * S + a] : 0;
+            yb[a] = hasYBar && initial ? stored + acc : (hasYBar ? stored : acc);
+        }
+    }
+    const real3 uBar = harmonics_pass(u, L, diag, initial ? y : 0, 0, yb);
+    real wb[MAX_EDGE_WEIGHTS];
+    if (initial) {
+        for (int l = 0; l <= L; l++) {
+            for (int f = 0; f < s; f++) {
+                real acc = 0;
+                for (int a = l * l; a < (l + 1) * (l + 1); a++) acc += aBar[(center * S + a) * s + f] * y[a];
+                wb[l * s + f] = acc;
+            }
+        }
+    }
     real rBar = 0;
-    for (int k = 0; k < K; k++) rBar += radialBar[(size_t)p * K + k] * drad[k];
-    const int S = (L + 1) * (L + 1);
-    const real3 uBar = harmonics_pass(u, L, diag, 0, 0, yBar + (size_t)p * S);
+    for (int k = 0; k < K; k++) {
+        real rb = hasRadialBar ? radialBar[(size_t)p * K + k] : 0;
+        if (initial) {
+            const real node = dot_rows(nodeBar + center * d, table + (row * K + k) * d, d);
+            const real pair = dot_rows_private(wb, folded + (row * K + k) * c, c);
+            rb = hasRadialBar ? rb + (node + pair) : node + pair;
+        }
+        rBar += rb * drad[k];
+    }
     vstore3(rBar * u + (uBar - dot(uBar, u) * u) / r, p, g);
 }
 

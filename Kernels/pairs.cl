@@ -72,12 +72,13 @@ __kernel void contract_radial(__global const real *coef, __global const int *coe
 // out[i,f] = Σ_{p→i} Σ_k coef[row(p), k·d+f]·radial[p,k]: the radial contraction summed over
 // each center's pairs (segment_sum of contract_radial) without storing e [P, d]; per pair the
 // same k-ordered sum, then the pairs in CSR order, so the numbers are those of the two kernels.
-// global = ((d + 15) / 16, N).
+// global = ((d + 15) / 16, rows): rows firstRow… of out (all N, or the centres of a chunk of
+// whole centres, whose rows are complete within it).
 __kernel void contract_radial_segment_sum(__global const real *coef, __global const int *coefRow,
                                           __global const real *radial, __global const int *offsets,
                                           __global const int *members, __global real *out, const int N,
-                                          const int K, const int d) {
-    const int c = get_global_id(0), i = get_global_id(1);
+                                          const int K, const int d, const int firstRow) {
+    const int c = get_global_id(0), i = firstRow + (int)get_global_id(1);
     const int f0 = c * 16;
     if (f0 >= d || i >= N) return;
     if (f0 + 16 <= d) {
@@ -105,27 +106,6 @@ __kernel void contract_radial_segment_sum(__global const real *coef, __global co
             out[(size_t)i * d + f] = acc;
         }
     }
-}
-
-// Σ_j x[j]·y[j] over n values: 16-wide partial sums, then the lanes in a fixed order.
-inline real dot_rows(__global const real *x, __global const real *y, const int n) {
-    real16 acc16 = (real16)(0);
-    int j = 0;
-    for (; j + 16 <= n; j += 16) acc16 += vload16(0, x + j) * vload16(0, y + j);
-    real acc = lane_sum16(acc16);
-    for (; j < n; j++) acc += x[j] * y[j];
-    return acc;
-}
-
-// dot_rows with x in private memory (OpenCL C has no generic pointers before 2.0): the same
-// 16-wide partial sums and lane order.
-inline real dot_rows_private(const real *x, __global const real *y, const int n) {
-    real16 acc16 = (real16)(0);
-    int j = 0;
-    for (; j + 16 <= n; j += 16) acc16 += vload16(0, x + j) * vload16(0, y + j);
-    real acc = lane_sum16(acc16);
-    for (; j < n; j++) acc += x[j] * y[j];
-    return acc;
 }
 
 // radial̄[p,k] = Σ_j ā[p,j]·folded[row(p), k·c+j] + Σ_f n̄[c(p),f]·table[row(p), k·d+f]: the
@@ -184,11 +164,13 @@ __kernel void edge_basis(__global const real *w, __global const real *Y, __globa
 
 // A[i,a,f] = Σ_{p→i} w[p, deg a·s+f]·Y[p,a]: the edge basis summed over each center's pairs
 // (segment_sum of edge_basis) without storing G [P, slots, s]; the same products added in the
-// same order (CSR of the centers). global = (s, slots, N).
+// same order (CSR of the centers). global = (s, slots, rows): rows firstRow… of A, as in
+// contract_radial_segment_sum.
 __kernel void edge_basis_segment_sum(__global const real *w, __global const real *Y,
                                      __global const int *offsets, __global const int *members,
-                                     __global real *A, const int N, const int L, const int s) {
-    const int f = get_global_id(0), a = get_global_id(1), i = get_global_id(2);
+                                     __global real *A, const int N, const int L, const int s,
+                                     const int firstRow) {
+    const int f = get_global_id(0), a = get_global_id(1), i = firstRow + (int)get_global_id(2);
     const int slots = (L + 1) * (L + 1);
     if (f >= s || a >= slots || i >= N) return;
     const int column = slot_degree(a) * s + f;
@@ -218,39 +200,6 @@ __kernel void edge_basis_backward_weights(__global const real *gBar, __global co
     for (int a = l * l; a < (l + 1) * (l + 1); a++)
         acc += gBar[(g * slots + a) * s + f] * Y[(size_t)p * slots + a];
     wBar[(size_t)p * (L + 1) * s + l * s + f] = acc;
-}
-
-// The initial layers' radial cotangent straight from Ā: w̄ of edge_basis_backward_weights (Ḡ[p] =
-// Ā[c(p)]) kept in private memory, then contract_radial_backward_radial_folded's sums, so the
-// [P, (L+1)·s] w̄ is never stored. The same loops in the same order as those two kernels (w̄'s
-// dot product through dot_rows_private, dot_rows' lane order). c = (L+1)·s ≤ MAX_EDGE_WEIGHTS;
-// global = (P).
-#define MAX_EDGE_WEIGHTS 128
-__kernel void edge_basis_backward_radial_folded(__global const real *aBar, __global const int *centerRow,
-                                                __global const real *Y, const int L, const int s,
-                                                __global const real *folded, __global const real *nodeBar,
-                                                __global const real *table, const int d,
-                                                __global const int *coefRow, __global real *radialBar,
-                                                const int P, const int K) {
-    const int p = get_global_id(0);
-    if (p >= P) return;
-    const int slots = (L + 1) * (L + 1), c = (L + 1) * s;
-    const size_t center = (size_t)centerRow[p];
-    real w[MAX_EDGE_WEIGHTS];
-    for (int l = 0; l <= L; l++) {
-        for (int f = 0; f < s; f++) {
-            real acc = 0;
-            for (int a = l * l; a < (l + 1) * (l + 1); a++)
-                acc += aBar[(center * slots + a) * s + f] * Y[(size_t)p * slots + a];
-            w[l * s + f] = acc;
-        }
-    }
-    const size_t row = (size_t)coefRow[p];
-    for (int k = 0; k < K; k++) {
-        const real node = dot_rows(nodeBar + center * d, table + (row * K + k) * d, d);
-        const real pair = dot_rows_private(w, folded + (row * K + k) * c, c);
-        radialBar[(size_t)p * K + k] = node + pair;
-    }
 }
 
 // Ȳ[p,a] = Σ_f Ḡ[p,a,f]·w[p, deg a·s+f]; global = (slots, P).

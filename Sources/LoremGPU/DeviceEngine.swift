@@ -19,10 +19,12 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
     /// Device time per kernel of the last evaluation when `profiling` is on (each launch waits).
     public private(set) var lastKernelTimes: [(kernel: String, seconds: Double, calls: Int)] = []
     public var profiling = false
-    /// At most this many pairs per chunk of a message-passing stage's pair-sized work, below
-    /// what the device's limits allow (`DevicePairChunks.maxPairs`); tests force tiny chunks.
+    /// At most this many pairs per chunk of a message-passing stage's pair-sized work (or, without
+    /// message passing, of the initial layers' forward), below what the device's limits allow
+    /// (`DevicePairChunks.maxPairs`, `initialMaxPairs`); tests force tiny chunks.
     var pairChunkLimit: Int? = nil
-    /// Chunks the last evaluation's message-passing stages ran in (0 without message passing).
+    /// Chunks the last evaluation's message-passing stages ran in; without message passing, the
+    /// chunks of the initial layers' pair-sized forward (0 where that held all pairs at once).
     private(set) var lastPairChunkCount = 0
 
     /// `longRange` picks exact Ewald or PME for periodic structures (docs/MATH.md §8, §9).
@@ -86,8 +88,8 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
             let atoms = structures.reduce(0) { $0 + $1.count }
             throw error.adding(context: "evaluating a batch of \(structures.count) structure(s), \(atoms) atoms; evaluate fewer "
                 + "structures at a time, or, for one structure this large, use a device with a larger limit: "
-                + "message passing runs in chunks of pairs, but the pair list, the pair features with their "
-                + "cotangents and the initial layers are held for all pairs at once")
+                + "the pair-sized work runs in chunks of pairs, but the pair list and the pair vectors are held "
+                + "for all pairs at once, and with message passing the pair features and their cotangents too")
         }
     }
 
@@ -102,11 +104,17 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
             k.context.kernelTimes = nil
         }
         try timer.start()
-        var g = try DeviceGeometry<T>(structures, cutoff: config.cutoff, k)
+        // Without message passing, where the backward needs neither (`handsOnPerAtomCotangent`),
+        // the whole batch's radial basis [P, K] and harmonics [P, (L+1)²] are never held: the
+        // initial layers make them a chunk of pairs at a time.
+        let inChunks = weights.interactions.isEmpty && DeviceInitialStage<T>.handsOnPerAtomCotangent(config)
+        var g = try DeviceGeometry<T>(structures, cutoff: config.cutoff, edgeInputs: !inChunks, k)
         try timer.mark("neighbour list + pair features")
         var initial = DeviceInitialStage(weights: weights.initial, speciesPairs: speciesPairs, config: config)
-        var (h, A, energies) = try initial.forward(numbers: numbers, g, k)
-        if weights.interactions.isEmpty { try g.dropRadialBasis() }
+        let initialChunks = try inChunks ? DevicePairChunks(g, maxPairs: DevicePairChunks<T>.initialMaxPairs(
+            config: config, context: k.context, limit: pairChunkLimit), k) : nil
+        var (h, A, energies) = try initial.forward(numbers: numbers, g, k, chunks: initialChunks)
+        if weights.interactions.isEmpty && !inChunks { try g.dropRadialBasis() }
         // LoremBEC's heads read A after the initial layers and after each iteration, and U of the
         // long range (docs/MATH.md §12.1); each adds into `apt` at once, before A moves on.
         var heads = weights.tensorPredictors.makeIterator()
@@ -121,7 +129,7 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
                 config: config, radialWidths: [first.radial.inputs] + first.radial.layers.map(\.outputs),
                 context: k.context, limit: pairChunkLimit), k)
         }
-        lastPairChunkCount = chunks?.chunks.count ?? 0
+        lastPairChunkCount = chunks?.chunks.count ?? initialChunks?.chunks.count ?? 0
         var stages = weights.interactions.map { DeviceInteractionStage(weights: $0, config: config, chunks: chunks!) }
         for t in stages.indices {
             let out = try stages[t].forward(h: h, A: A, g, k)
@@ -171,8 +179,9 @@ public final class DeviceEngine<T: CLReal>: LoremEngine, StageProfiling, DeviceM
         try timer.mark("message passing backward")
         try initial.backward(hBar: hBar, aBar: aBar, g, k, into: bar)
         try timer.mark("initial layers backward")
-        let (pairGradient, pairVirial) = try k.features.backward(g.features, pairs: g.pairs, radialBar: bar.radial(k),
-                                                                 harmonicsBar: bar.harmonics(k), layout: g.layout)
+        let (pairGradient, pairVirial) = try k.features.backward(g.features, pairs: g.pairs, radialBar: bar.radialSum,
+                                                                 harmonicsBar: bar.harmonicsSum, initial: bar.initial,
+                                                                 layout: g.layout)
         let w = try pairVirial.download().map { Double($0) }
         add(try downloadVectors(pairGradient), (0..<structures.count).map { Array(w[(9 * $0)..<(9 * $0 + 9)]) },
             to: &gradient, &virials)

@@ -25,7 +25,9 @@ struct DeviceGeometry<T: CLReal> {
     let pairStart: [Int]
     private(set) var features: CLPairFeatures<T>
 
-    init(_ structures: [Structure], cutoff: Double, _ k: DeviceKernels<T>) throws {
+    /// Without `edgeInputs` the features hold the pair vectors and distances only: the initial
+    /// layers then make the radial basis and harmonics a chunk of pairs at a time.
+    init(_ structures: [Structure], cutoff: Double, edgeInputs: Bool = true, _ k: DeviceKernels<T>) throws {
         self.structures = structures
         layout = try CLStructureLayout(k.context, atomCounts: structures.map(\.count))
         atoms = layout.atoms
@@ -52,14 +54,23 @@ struct DeviceGeometry<T: CLReal> {
         self.pairStart = pairStart
         self.centers = try CLRowMap(k.context, index: centers, sources: atoms)
         self.others = try CLRowMap(k.context, index: others, sources: atoms)
-        features = try k.features.forward(positions: positions, cells: cells, layout: layout, pairs: pairs)
+        features = try k.features.forward(positions: positions, cells: cells, layout: layout, pairs: pairs,
+                                          edgeInputs: edgeInputs)
+    }
+
+    /// Whether the features hold the whole batch's radial basis and harmonics.
+    var hasEdgeInputs: Bool { features.radial.count == pairCount * features.radialCount }
+
+    /// The radial basis and harmonics of a range of pairs (`FeatureKernels.edgeInputs`).
+    func edgeInputs(_ range: Range<Int>, _ k: DeviceKernels<T>) throws -> (radial: CLBuffer<T>, harmonics: CLBuffer<T>) {
+        try k.features.edgeInputs(positions: positions, cells: cells, layout: layout, pairs: pairs, range: range)
     }
 
     /// Frees the radial basis [P, K] once no stage reads it again (no message passing: the
-    /// initial layers' forward is its last reader): 84 MiB of the memory peak for a 12,288-atom
-    /// water box with lorem-jax's defaults.
+    /// initial layers' forward is its last reader, and the pair features' backward recomputes
+    /// it): 84 MiB for a 12,288-atom water box with lorem-jax's defaults.
     mutating func dropRadialBasis() throws {
-        features = try features.droppingRadial()
+        features = try features.dropping(harmonics: false)
     }
 
     /// Atoms of structure s.
@@ -69,20 +80,30 @@ struct DeviceGeometry<T: CLReal> {
 /// Cotangents of the per-pair features, accumulated by every stage's backward.
 final class PairFeatureCotangents<T: CLReal> {
     private let pairs: Int, radialCount: Int, harmonicsCount: Int
-    private var radialSum: CLBuffer<T>? = nil
-    private var harmonicsSum: CLBuffer<T>? = nil
+    /// The [P, K] and [P, (L+1)²] sums; nil where nothing was added.
+    private(set) var radialSum: CLBuffer<T>? = nil
+    private(set) var harmonicsSum: CLBuffer<T>? = nil
 
     init(_ g: DeviceGeometry<T>) {
         (pairs, radialCount, harmonicsCount) = (g.pairCount, g.features.radialCount, g.features.harmonicsCount)
     }
 
-    /// The [P, K] and [P, (L+1)²] sums at the end, zero-filled if nothing was added.
-    func radial(_ k: DeviceKernels<T>) throws -> CLBuffer<T> {
+    /// The initial layers' share in its per-atom form, added to the sums inside the pair
+    /// features' backward (`FeatureKernels.pairVectorGradients`) rather than stored per pair.
+    private(set) var initial: CLInitialEdgeCotangent<T>? = nil
+
+    func setInitial(_ cotangent: CLInitialEdgeCotangent<T>) {
+        precondition(initial == nil, "the initial layers' pair cotangent is set once")
+        initial = cotangent
+    }
+
+    /// The sums, zero-filled on first use: a split batch's chunks add into their rows.
+    private func radial(_ k: DeviceKernels<T>) throws -> CLBuffer<T> {
         if radialSum == nil { radialSum = try k.zeros(pairs * radialCount) }
         return radialSum!
     }
 
-    func harmonics(_ k: DeviceKernels<T>) throws -> CLBuffer<T> {
+    private func harmonics(_ k: DeviceKernels<T>) throws -> CLBuffer<T> {
         if harmonicsSum == nil { harmonicsSum = try k.zeros(pairs * harmonicsCount) }
         return harmonicsSum!
     }

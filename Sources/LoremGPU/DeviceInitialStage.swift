@@ -24,8 +24,12 @@ struct DeviceInitialStage<T: CLReal> {
         self.config = config
     }
 
-    mutating func forward(numbers: [Int], _ g: DeviceGeometry<T>, _ k: DeviceKernels<T>)
-        throws -> (h: CLBuffer<T>, A: CLBuffer<T>, energies: [Double])
+    /// `chunks`: where the geometry holds no edge inputs (`DeviceGeometry.hasEdgeInputs`), the
+    /// pair-sized half runs a chunk of whole centres at a time, each chunk making its radial basis,
+    /// harmonics and coefficients and summing them into its centres' rows; the sums are the same
+    /// per row as over all pairs at once, so any chunking gives the same bits.
+    mutating func forward(numbers: [Int], _ g: DeviceGeometry<T>, _ k: DeviceKernels<T>,
+                          chunks: DevicePairChunks<T>? = nil) throws -> (h: CLBuffer<T>, A: CLBuffer<T>, energies: [Double])
     {
         let (N, P, d, s, L, K) = (g.atoms, g.pairCount, config.numFeatures, config.numSphericalFeatures,
                                   config.maxDegree, config.numRadial)
@@ -44,16 +48,37 @@ struct DeviceInitialStage<T: CLReal> {
         } else {
             h0 = try k.zeros(N * d)
         }
-        // Dense without bias commutes with the segment sum: sum first, then one Dense per atom.
-        let e = try k.pairs.contractRadialSum(table, coefRows: tableRows, radial: g.features.radial, centers: g.centers,
+        let e: CLBuffer<T>, A0: CLBuffer<T>
+        if g.hasEdgeInputs {
+            // Dense without bias commutes with the segment sum: sum first, then one Dense per atom.
+            e = try k.pairs.contractRadialSum(table, coefRows: tableRows, radial: g.features.radial, centers: g.centers,
                                               basis: K, features: d)
+            let coef = try k.pairs.contractRadial(folded, coefRows: tableRows, radial: g.features.radial, pairs: P, basis: K,
+                                                  features: c)
+            // The backward recomputes them where it can (`handsOnPerAtomCotangent`).
+            if !Self.handsOnPerAtomCotangent(config) { coefficients = coef }
+            // A0 = Σ_{p→i} G_p, fused: G [P, (L+1)², s] is the largest pair tensor and is never stored.
+            A0 = try k.pairs.edgeBasisSum(coef, harmonics: g.features.harmonics, centers: g.centers, maxDegree: L, features: s)
+        } else {
+            // The same sums chunk by chunk, into the rows of each chunk's centres (rows of atoms
+            // without pairs stay 0).
+            precondition(Self.handsOnPerAtomCotangent(config), "only the per-atom backward runs without the pairs' edge inputs")
+            guard let chunks else { preconditionFailure("the initial layers without edge inputs need chunks") }
+            e = try k.zeros(N * d)
+            A0 = try k.zeros(N * config.sphericalCount * s)
+            for chunk in chunks.chunks {
+                let (radial, harmonics) = try g.edgeInputs(chunk.pairs, k)
+                let rows = try chunks.rows(tableRows, columns: 1, of: chunk, k)
+                try k.pairs.contractRadialSum(table, coefRows: rows, radial: radial, centers: chunk.centers, basis: K,
+                                              features: d, into: e)
+                let coef = try k.pairs.contractRadial(folded, coefRows: rows, radial: radial, pairs: chunk.pairs.count,
+                                                      basis: K, features: c)
+                try k.pairs.edgeBasisSum(coef, harmonics: harmonics, centers: chunk.centers, maxDegree: L, features: s,
+                                         into: A0)
+            }
+        }
         let message = try k.dense.dense(e, rows: N, w.scalarMessage)
         let h1 = try w.scalarUpdate.forward(h0, message, rows: N, k, cache: &scalarCache)
-        let coef = try k.pairs.contractRadial(folded, coefRows: tableRows, radial: g.features.radial, pairs: P, basis: K,
-                                              features: c)
-        coefficients = coef
-        // A0 = Σ_{p→i} G_p, fused: G [P, (L+1)², s] is the largest pair tensor and is never stored.
-        let A0 = try k.pairs.edgeBasisSum(coef, harmonics: g.features.harmonics, centers: g.centers, maxDegree: L, features: s)
         let (A1, hid) = try k.equivariant.tensorDense(A0, rows: N, w.tensorDense)
         hidden = hid
         sphericalOut = A1
@@ -63,10 +88,20 @@ struct DeviceInitialStage<T: CLReal> {
         return (h2, A1, try hostEnergies(energy))
     }
 
-    /// Frees the pair coefficients after their last use, and makes the radial cotangent without
-    /// storing the coefficients' cotangent: both are [P, (L+1)·s] (144 MiB for a 12,288-atom
-    /// water box with lorem-jax's defaults), and the initial backward held the model's memory
-    /// peak with both, the harmonics cotangent and the pair features live.
+    /// Whether the backward hands its pair cotangents to the pair features' backward in per-atom
+    /// form (`CLInitialEdgeCotangent`), which then needs neither the harmonics nor the radial
+    /// basis: true up to (L+1)·s = 128 weights per pair (lorem-jax's defaults have 56).
+    static func handsOnPerAtomCotangent(_ config: LoremConfig) -> Bool {
+        (config.maxDegree + 1) * config.numSphericalFeatures <= CLInitialEdgeCotangent<T>.maxWeights
+    }
+
+    /// Ḡ = Ā[c(p)] splits into Ȳ and the coefficients' cotangent w̄, and w̄ with the scalar
+    /// message's n̄ into radial̄. Where the model allows (`handsOnPerAtomCotangent`) none of these
+    /// [P, ·] cotangents is made here: Ā, n̄ and the species-pair tables go to `bar` as they are,
+    /// and the pair features' backward makes Ȳ and radial̄ pair by pair, recomputing the pair
+    /// coefficients, which the forward then does not keep. A 12,288-atom water box
+    /// with lorem-jax's defaults held Ȳ (124 MiB), w̄ and the coefficients (144 MiB each) and the
+    /// harmonics (124 MiB) at once here, at the model's memory peak.
     mutating func backward(hBar hIn: CLBuffer<T>, aBar aIn: CLBuffer<T>, _ g: DeviceGeometry<T>, _ k: DeviceKernels<T>,
                            into bar: PairFeatureCotangents<T>) throws {
         let (N, P, d, s, L, K) = (g.atoms, g.pairCount, config.numFeatures, config.numSphericalFeatures,
@@ -76,29 +111,21 @@ struct DeviceInitialStage<T: CLReal> {
         let aBar1 = try k.sum(aIn, k.equivariant.normFeaturesBackward(normBar, sphericalOut!, rows: N, maxDegree: L, features: s),
                               count: aIn.count)
         let aBar0 = try k.equivariant.tensorDenseBackward(aBar1, rows: N, w.tensorDense, hidden: hidden!)
-        // Ḡ = Ā[c(p)] splits into Ȳ and the coefficients' cotangent w̄; w̄ only feeds the radial
-        // cotangent below, which (up to 128 weights per pair) is made straight from Ā.
-        let fused = (L + 1) * s <= PairKernels<T>.maxFusedEdgeWeights
-        var coefBar: CLBuffer<T>? = nil
-        if fused {
-            try bar.addHarmonics(k.pairs.edgeBasisBackwardHarmonics(aBar0, coefficients!, harmonics: g.features.harmonics,
-                                                                    centers: g.centers, maxDegree: L, features: s), k)
-        } else {
-            let (wBar, yBar) = try k.pairs.edgeBasisBackward(aBar0, coefficients!, harmonics: g.features.harmonics,
-                                                             pairs: P, maxDegree: L, features: s, centers: g.centers)
-            coefBar = wBar
-            try bar.addHarmonics(yBar, k)
-        }
-        coefficients = nil
         let (_, messageBar) = try w.scalarUpdate.backward(hBar1, rows: N, k, cache: scalarCache)  // h0: species only
         // radial̄ = Σ_f (Σ-message cotangent of the center)_f T_k,f + Σ_j coef̄_j (T_k W)_j.
         let messageSumBar = try k.dense.denseBackward(messageBar, rows: N, w.scalarMessage)
-        let radialBar = try coefBar.map {
-            try k.pairs.contractRadialBackwardRadial(folded: $0, foldedTable!, features: (L + 1) * s, node: messageSumBar,
-                                                     centers: g.centers, table!, features: d, coefRows: tableRows!, basis: K)
-        } ?? k.pairs.edgeBasisBackwardRadial(aBar0, harmonics: g.features.harmonics, centers: g.centers, maxDegree: L,
-                                             features: s, folded: foldedTable!, node: messageSumBar, table!, features: d,
-                                             coefRows: tableRows!, basis: K)
-        try bar.addRadial(radialBar, k)
+        if Self.handsOnPerAtomCotangent(config) {
+            bar.setInitial(CLInitialEdgeCotangent(aBar: aBar0, centers: g.centers, sphericalFeatures: s,
+                                                  folded: foldedTable!, table: table!, features: d, rows: tableRows!,
+                                                  nodeBar: messageSumBar))
+            return
+        }
+        let (coefBar, yBar) = try k.pairs.edgeBasisBackward(aBar0, coefficients!, harmonics: g.features.harmonics,
+                                                            pairs: P, maxDegree: L, features: s, centers: g.centers)
+        coefficients = nil
+        try bar.addHarmonics(yBar, k)
+        try bar.addRadial(k.pairs.contractRadialBackwardRadial(folded: coefBar, foldedTable!, features: (L + 1) * s,
+                                                               node: messageSumBar, centers: g.centers, table!, features: d,
+                                                               coefRows: tableRows!, basis: K), k)
     }
 }

@@ -5,7 +5,9 @@ import LoremModel
 /// (`DeviceInteractionStage`) never holds more than one chunk's pair-sized tensors: the radial
 /// MLP's [P, 2d] input, hidden layers and [P, K·d] output, e [P, d], the edge basis and the
 /// per-pair tensor products (docs/MATH.md §7.2 step 9). Pairs are sorted by centre, so a chunk
-/// is a contiguous pair range and its centres' messages are complete within it.
+/// is a contiguous pair range and its centres' messages are complete within it. Without message
+/// passing the initial layers' forward runs in such chunks (`DeviceInitialStage`): the radial
+/// basis, harmonics and pair coefficients of one chunk at a time.
 ///
 /// Each chunk has its own row maps (chunk-local pair rows, all N atoms as sources). Sums over
 /// pairs go through `PairKernels.segmentSum(accumulating:)` into one zeroed buffer, chunk after
@@ -85,11 +87,22 @@ struct DevicePairChunks<T: CLReal> {
         return max(1, min(byBuffer, byMemory, Self.pairsPerChunk, limit ?? .max))
     }
 
+    /// Pairs per chunk of the initial layers' pair-sized forward (no message passing): the
+    /// radial basis [K], harmonics [(L+1)²] and pair coefficients [(L+1)·s] of a pair, as
+    /// `maxPairs`; `pairsPerChunk` is 18 MiB of them in float32 at lorem-jax's defaults.
+    static func initialMaxPairs(config: LoremConfig, context: CLContext, limit: Int?) -> Int {
+        let (K, slots, c) = (config.numRadial, config.sphericalCount, (config.maxDegree + 1) * config.numSphericalFeatures)
+        let size = MemoryLayout<T>.stride
+        let byBuffer = context.maxAllocationBytes / max(max(K, slots, c) * size, 1)
+        let byMemory = Int(clamping: context.device.globalMemoryBytes / 8) / max((K + slots + c) * size + 4, 1)
+        return max(1, min(byBuffer, byMemory, Self.pairsPerChunk, limit ?? .max))
+    }
+
     /// Rows `chunk.pairs` of a pair-sized buffer of `columns` columns: the buffer itself for the
     /// whole batch, else a copy.
-    func rows(_ b: CLBuffer<T>, columns: Int, of chunk: Chunk, _ k: DeviceKernels<T>) throws -> CLBuffer<T> {
+    func rows<E>(_ b: CLBuffer<E>, columns: Int, of chunk: Chunk, _ k: DeviceKernels<T>) throws -> CLBuffer<E> {
         if isWhole { return b }
-        let slice = try CLBuffer<T>(k.context, count: chunk.pairs.count * columns)
+        let slice = try CLBuffer<E>(k.context, count: chunk.pairs.count * columns)
         try slice.copy(from: b, sourceOffset: chunk.pairs.lowerBound * columns, count: chunk.pairs.count * columns)
         return slice
     }

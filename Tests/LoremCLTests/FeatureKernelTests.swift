@@ -143,6 +143,75 @@ final class FeatureKernelTests: XCTestCase {
         }
     }
 
+    /// The initial layers' share of the cotangents made inside the pair-vector backward from Ā,
+    /// n̄ and the species-pair tables (`CLInitialEdgeCotangent`) equals the stored path: the pair
+    /// weights from contractRadial, Ȳ and w̄ from edgeBasisBackward, radial̄ from the folded
+    /// contraction, added to the other stages' sums and fed to the backward. With and without those sums, two widths, f32 and f64; the
+    /// features it gets have the harmonics and the radial basis dropped.
+    func testInitialLayersShareMadeInsideTheBackward() throws {
+        try forEachPrecision(Float.self, checkInitialLayersShare)
+        try forEachPrecision(Double.self, checkInitialLayersShare)
+    }
+
+    func checkInitialLayersShare<T: CLReal>(_ pairKernels: EquivariantKernels<T>, _ label: String) throws {
+        let context = pairKernels.context
+        var rng = SeededGenerator(seed: 29)
+        let f = GeometryFixture.all()[0].rounded(to: T.self)
+        let reference = try f.referencePairs()
+        let (N, P) = (f.positions.count, reference.count)
+        let pairs = try CLPairList(context, atoms: N, centers: reference.centers, others: reference.others,
+                                   shifts: intShifts(reference))
+        let positions = try CLBuffer<T>(context, f.positions.flatMap { [T($0.x), T($0.y), T($0.z)] })
+        let cell = try CLBuffer<T>(context, f.cell.flatMap { [T($0.x), T($0.y), T($0.z)] })
+        let centers = try CLRowMap(context, index: reference.centers, sources: N)
+        for (K, L, s, d) in [(8, 1, 5, 19), (32, 6, 8, 37)] {
+            let kernels = try FeatureKernels<T>(context: context, cutoff: f.cutoff, radialCount: K, maxDegree: L)
+            let features = try kernels.forward(positions: positions, cell: cell, pairs: pairs)
+            let (S, c, rows) = ((L + 1) * (L + 1), (L + 1) * s, 4)
+            let initial = CLInitialEdgeCotangent(
+                aBar: try upload(context, rng.matrix(N, S * s), as: T.self), centers: centers, sphericalFeatures: s,
+                folded: try upload(context, rng.matrix(rows, K * c), as: T.self),
+                table: try upload(context, rng.matrix(rows, K * d), as: T.self), features: d,
+                rows: try CLBuffer<Int32>(context, (0..<P).map { Int32(($0 * 3) % rows) }),
+                nodeBar: try upload(context, rng.matrix(N, d), as: T.self))
+            let weights = try pairKernels.pairs.contractRadial(initial.folded, coefRows: initial.rows, radial: features.radial,
+                                                               pairs: P, basis: K, features: c)
+            let (wBar, yBar) = try pairKernels.pairs.edgeBasisBackward(initial.aBar, weights, harmonics: features.harmonics,
+                                                                       pairs: P, maxDegree: L, features: s, centers: centers)
+            let radialBar = try pairKernels.pairs.contractRadialBackwardRadial(
+                folded: wBar, initial.folded, features: c, node: initial.nodeBar, centers: centers, initial.table,
+                features: d, coefRows: initial.rows, basis: K)
+            let lean = try features.dropping(harmonics: true)
+            for stored in [false, true] {
+                let what = "initial layers' share \(label) L=\(L) s=\(s)\(stored ? " with stored sums" : "")"
+                let otherRadial = stored ? try upload(context, rng.matrix(P, K), as: T.self) : nil
+                let otherY = stored ? try upload(context, rng.matrix(P, S), as: T.self) : nil
+                func plus(_ a: CLBuffer<T>?, _ b: CLBuffer<T>) throws -> CLBuffer<T> {
+                    guard let a else { return b }
+                    let out = try CLBuffer<T>(context, count: b.count)
+                    try pairKernels.pairs.add(a, b, count: b.count, into: out)
+                    return out
+                }
+                let expected = try kernels.pairVectorGradients(features, radialBar: plus(otherRadial, radialBar),
+                                                               harmonicsBar: plus(otherY, yBar))
+                let fused = try kernels.pairVectorGradients(lean, radialBar: otherRadial, harmonicsBar: otherY, initial: initial)
+                let error = relativeError(try fused.download(), try expected.download().map(Double.init))
+                XCTAssertLessThanOrEqual(error, tolerance(T.self), what)
+                print(String(format: "%@: max relative error %.2e", what, error))
+            }
+        }
+        // (L+1)·s over the private array's size is refused, not overrun.
+        let s = CLInitialEdgeCotangent<T>.maxWeights / 7 + 1
+        let kernels = try FeatureKernels<T>(context: context, cutoff: f.cutoff, radialCount: 8, maxDegree: 6)
+        let features = try kernels.forward(positions: positions, cell: cell, pairs: pairs)
+        let tooWide = CLInitialEdgeCotangent(
+            aBar: try CLBuffer<T>(context, count: N * 49 * s), centers: centers, sphericalFeatures: s,
+            folded: try CLBuffer<T>(context, count: 8 * 7 * s),
+            table: try CLBuffer<T>(context, count: 8), features: 1, rows: try CLBuffer<Int32>(context, count: P),
+            nodeBar: try CLBuffer<T>(context, count: N))
+        XCTAssertThrowsError(try kernels.pairVectorGradients(features, radialBar: nil, harmonicsBar: nil, initial: tooWide))
+    }
+
     func testRejectsUnsupportedShapes() throws {
         let context = try TestDevice.context()
         XCTAssertThrowsError(try FeatureKernels<Float>(context: context, cutoff: 5, radialCount: 65, maxDegree: 2))

@@ -198,45 +198,6 @@ final class PairKernelTests: XCTestCase {
     /// rounding: same sums, same order, but a compiler may contract them differently), for
     /// (L+1)·s = 10 (a tail only) and 42 (two 16-wide blocks and a tail), centers in any order and
     /// some atoms without pairs; (L+1)·s over the private-memory bound is an error.
-    func testEdgeBasisBackwardToTheRadialCotangent() throws {
-        try forEachPrecision(Float.self, checkEdgeBasisBackwardToTheRadialCotangent)
-        try forEachPrecision(Double.self, checkEdgeBasisBackwardToTheRadialCotangent)
-    }
-
-    func checkEdgeBasisBackwardToTheRadialCotangent<T: CLReal>(_ kernels: EquivariantKernels<T>, _ label: String) throws {
-        var rng = SeededGenerator(seed: 28)
-        let context = kernels.context
-        for (P, N, L, s, K, d) in [(29, 9, 1, 5, 6, 19), (37, 7, 6, 6, 5, 37)] {
-            let (c, columns) = ((L + 1) * s, (L + 1) * (L + 1) * s)
-            let centers = (0..<P).map { _ in Int.random(in: 0..<(N - 2), using: &rng) }  // the last two atoms: no pairs
-            let map = try CLRowMap(context, index: centers, sources: N)
-            let w = try upload(context, rng.matrix(P, c), as: T.self)
-            let Y = try upload(context, rng.matrix(P, (L + 1) * (L + 1)), as: T.self)
-            let aBar = try upload(context, rng.matrix(N, columns), as: T.self)
-            let table = try upload(context, rng.matrix(4, K * d), as: T.self), folded = try upload(context, rng.matrix(4, K * c), as: T.self)
-            let rows = try CLBuffer<Int32>(context, (0..<P).map { Int32(($0 * 3) % 4) })
-            let nodeBar = try upload(context, rng.matrix(N, d), as: T.self)
-            let what = "edge basis backward to radial̄ \(label) L=\(L) s=\(s)"
-            let (wBar, yBar) = try kernels.pairs.edgeBasisBackward(aBar, w, harmonics: Y, pairs: P, maxDegree: L, features: s,
-                                                                   centers: map)
-            let yAlone = try kernels.pairs.edgeBasisBackwardHarmonics(aBar, w, harmonics: Y, centers: map, maxDegree: L, features: s)
-            XCTAssertEqual(try yAlone.download(), try yBar.download(), "\(what): Ȳ")
-            let stored = try kernels.pairs.contractRadialBackwardRadial(folded: wBar, folded, features: c, node: nodeBar,
-                                                                        centers: map, table, features: d, coefRows: rows, basis: K)
-            let direct = try kernels.pairs.edgeBasisBackwardRadial(aBar, harmonics: Y, centers: map, maxDegree: L, features: s,
-                                                                   folded: folded, node: nodeBar, table, features: d,
-                                                                   coefRows: rows, basis: K)
-            expectClose(T.self, relativeError(try direct.download().map(Double.init), try stored.download().map(Double.init)),
-                        "\(what): radial̄")
-        }
-        let tooWide = PairKernels<T>.maxFusedEdgeWeights / 8 + 1  // (L+1)·8 weights with L+1 = tooWide
-        let one = try upload(context, rng.matrix(1, 1), as: T.self)
-        let map = try CLRowMap(context, index: [0], sources: 1)
-        XCTAssertThrowsError(try kernels.pairs.edgeBasisBackwardRadial(one, harmonics: one, centers: map, maxDegree: tooWide - 1,
-                                                                       features: 8, folded: one, node: one, one, features: 1,
-                                                                       coefRows: CLBuffer<Int32>(context, [0]), basis: 1))
-    }
-
     func testAdd() throws {
         try forEachPrecision(Float.self, checkAdd)
         try forEachPrecision(Double.self, checkAdd)

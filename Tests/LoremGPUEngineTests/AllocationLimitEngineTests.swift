@@ -54,7 +54,7 @@ final class AllocationLimitEngineTests: XCTestCase {
             XCTAssertTrue(text.contains("cannot allocate"), text)
             XCTAssertTrue(text.contains("at most 146.5 KiB (150000 bytes) in one buffer (CL_DEVICE_MAX_MEM_ALLOC_SIZE)"), text)
             XCTAssertTrue(text.contains("evaluating a batch of 1 structure(s), 512 atoms"), text)
-            XCTAssertTrue(text.contains("message passing runs in chunks of pairs"), text)
+            XCTAssertTrue(text.contains("the pair-sized work runs in chunks of pairs"), text)
         }
     }
 

@@ -17,6 +17,7 @@ final class PairChunkTests: XCTestCase {
         XCTAssertEqual(a.forces, b.forces, "\(what): forces", file: file, line: line)
         XCTAssertEqual(a.virial, b.virial, "\(what): virial", file: file, line: line)
         XCTAssertEqual(a.charges, b.charges, "\(what): charges", file: file, line: line)
+        XCTAssertEqual(a.bornEffectiveCharges, b.bornEffectiveCharges, "\(what): Born charges", file: file, line: line)
     }
 
     func testChunksAreWholeCentresInPairOrder() throws {
@@ -62,6 +63,20 @@ final class PairChunkTests: XCTestCase {
         for name in ["mp1_L2", "mp2_L3_noinit", "mp1_noneq"] {
             let m = try DeviceEngineTests.model(name)
             XCTAssertGreaterThan(m.config.numMessagePassing, 0, name)
+            try check(Float.self, m, frames, name)
+            try check(Double.self, m, frames, name)
+        }
+    }
+
+    /// Without message passing the initial layers' pair-sized forward runs in chunks (the radial
+    /// basis, harmonics and coefficients of one chunk at a time): the same bits for any chunking,
+    /// for MACE-like LOREM and for LoremBEC (its Born-charge heads included).
+    func testInitialLayersInChunksEqualWholeBitForBit() throws {
+        let frames = try DeviceEngineTests.structures("bulk_triclinic") + DeviceEngineTests.structures("slab")
+            + DeviceEngineTests.structures("molecule")
+        for name in ["mp0_L6", "bec"] {
+            let m = try DeviceEngineTests.model(name)
+            XCTAssertEqual(m.config.numMessagePassing, 0, name)
             try check(Float.self, m, frames, name)
             try check(Double.self, m, frames, name)
         }

@@ -70,50 +70,114 @@ public final class FeatureKernels<T: CLReal> {
     }
 
     /// The same for a batch: `cells` [S,3,3] holds one cell per structure of `layout`, and each
-    /// pair uses its center's structure's cell.
+    /// pair uses its center's structure's cell. Without `edgeInputs` only the pair vectors and
+    /// distances are made (the radial basis and harmonics are then empty buffers, as after
+    /// `CLPairFeatures.dropping`): for an engine that makes those a chunk of pairs at a time
+    /// (`edgeInputs(…)`).
     public func forward(positions: CLBuffer<T>, cells: CLBuffer<T>, layout: CLStructureLayout, pairs: CLPairList,
-                        keepingDerivatives: Bool = false) throws -> CLPairFeatures<T>
+                        keepingDerivatives: Bool = false, edgeInputs: Bool = true) throws -> CLPairFeatures<T>
     {
+        try check(positions: positions, cells: cells, layout: layout, pairs: pairs)
+        let P = pairs.count, K = radialCount, S = harmonicsCount
+        let derivatives = keepingDerivatives && edgeInputs
+        let out = CLPairFeatures<T>(
+            count: P, radialCount: K, harmonicsCount: S,
+            vectors: try CLBuffer(context, shape: [P, 3], name: "pair vectors"),
+            distances: try CLBuffer(context, shape: [P], name: "pair distances"),
+            radial: try CLBuffer(context, shape: [edgeInputs ? P : 0, K], name: "radial basis"),
+            radialDerivative: derivatives ? try CLBuffer(context, shape: [P, K], name: "radial basis derivative") : nil,
+            harmonics: try CLBuffer(context, shape: [edgeInputs ? P : 0, S], name: "spherical harmonics"),
+            harmonicGradients: derivatives ? try CLBuffer(context, shape: [P, S, 3], name: "spherical harmonics gradient")
+                : nil)
+        try launch(positions, cells, layout, pairs, 0..<P, geometry: (out.vectors, out.distances),
+                   edges: edgeInputs ? (out.radial, out.harmonics) : nil,
+                   derivatives: derivatives ? (out.radialDerivative!, out.harmonicGradients!) : nil)
+        return out
+    }
+
+    /// The radial basis [n, K] and harmonics [n, (L+1)²] of the pairs `range` (n of them) alone,
+    /// the same numbers as `forward`'s rows for them.
+    public func edgeInputs(positions: CLBuffer<T>, cells: CLBuffer<T>, layout: CLStructureLayout, pairs: CLPairList,
+                           range: Range<Int>) throws -> (radial: CLBuffer<T>, harmonics: CLBuffer<T>)
+    {
+        try check(positions: positions, cells: cells, layout: layout, pairs: pairs)
+        precondition(range.lowerBound >= 0 && range.upperBound <= pairs.count, "edge inputs: pairs out of range")
+        let radial = try CLBuffer<T>(context, shape: [range.count, radialCount], name: "radial basis (chunk)")
+        let harmonics = try CLBuffer<T>(context, shape: [range.count, harmonicsCount], name: "spherical harmonics (chunk)")
+        try launch(positions, cells, layout, pairs, range, geometry: nil, edges: (radial, harmonics), derivatives: nil)
+        return (radial, harmonics)
+    }
+
+    private func check(positions: CLBuffer<T>, cells: CLBuffer<T>, layout: CLStructureLayout, pairs: CLPairList) throws {
         try positions.require(pairs.atoms, 3, "pair features positions")
         try cells.require(layout.structures, 9, "pair features cells")
         guard layout.atoms == pairs.atoms else {
             throw CLError.sizeMismatch("pair features: the layout has \(layout.atoms) atoms, the pair list \(pairs.atoms)")
         }
-        let P = pairs.count, K = radialCount, S = harmonicsCount
-        let out = CLPairFeatures<T>(
-            count: P, radialCount: K, harmonicsCount: S,
-            vectors: try CLBuffer(context, shape: [P, 3], name: "pair vectors"),
-            distances: try CLBuffer(context, shape: [P], name: "pair distances"),
-            radial: try CLBuffer(context, shape: [P, K], name: "radial basis"),
-            radialDerivative: keepingDerivatives ? try CLBuffer(context, shape: [P, K], name: "radial basis derivative") : nil,
-            harmonics: try CLBuffer(context, shape: [P, S], name: "spherical harmonics"),
-            harmonicGradients: keepingDerivatives ? try CLBuffer(context, shape: [P, S, 3], name: "spherical harmonics gradient")
-                : nil)
-        guard P > 0 else { return out }
-        try featuresKernel.launch(global: [roundUp(P, 64)], positions, cells, layout.atomStructure, pairs.centers,
-                                  pairs.others, pairs.shifts, Int32(P), T(cutoff), Int32(K), beta, betaLower,
-                                  Int32(maxDegree), diagonal, out.vectors, out.distances, out.radial,
-                                  Int32(keepingDerivatives ? 1 : 0), out.radialDerivative ?? CLNullBuffer(), out.harmonics,
-                                  out.harmonicGradients ?? CLNullBuffer())
-        return out
+    }
+
+    private func launch(_ positions: CLBuffer<T>, _ cells: CLBuffer<T>, _ layout: CLStructureLayout, _ pairs: CLPairList,
+                        _ range: Range<Int>, geometry: (CLBuffer<T>, CLBuffer<T>)?, edges: (CLBuffer<T>, CLBuffer<T>)?,
+                        derivatives: (CLBuffer<T>, CLBuffer<T>)?) throws {
+        guard !range.isEmpty else { return }
+        let null = CLNullBuffer()
+        // Work-groups of 64: the kernel's private arrays (the harmonics, 169 values at L ≤ 12, and
+        // the Bernstein terms) are replicated per work-item of a group on PoCL's thread stack, and
+        // a group of thousands of work-items, PoCL's own choice, overflows it.
+        try featuresKernel.launch(global: [roundUp(range.count, 64)], local: [64], positions, cells, layout.atomStructure,
+                                  pairs.centers, pairs.others, pairs.shifts, Int32(range.lowerBound), Int32(range.count),
+                                  T(cutoff), Int32(radialCount), beta, betaLower, Int32(maxDegree), diagonal,
+                                  Int32(geometry == nil ? 0 : 1), geometry?.0 ?? null, geometry?.1 ?? null,
+                                  Int32(edges == nil ? 0 : 1), edges?.0 ?? null, Int32(derivatives == nil ? 0 : 1),
+                                  derivatives?.0 ?? null, edges?.1 ?? null, derivatives?.1 ?? null)
     }
 
     // MARK: Backward
 
-    /// ḡ_p = ∂E/∂R_p [P,3] from the cotangents radial̄ [P,K] and Ȳ [P,(L+1)²] (§10.2 G1). Other
-    /// pair-vector paths (e.g. Ewald real space, G2) can be added to it before `scatter`.
-    public func pairVectorGradients(_ f: CLPairFeatures<T>, radialBar: CLBuffer<T>, harmonicsBar: CLBuffer<T>)
-        throws -> CLBuffer<T>
+    /// ḡ_p = ∂E/∂R_p [P,3] from the cotangents radial̄ [P,K] and Ȳ [P,(L+1)²] (§10.2 G1): the
+    /// stored sums (either may be absent: no stage added to it) plus, with `initial`, the
+    /// initial layers' share made inside the kernel from its per-atom form. Other pair-vector
+    /// paths (e.g. Ewald real space, G2) can be added to ḡ before `scatter`.
+    public func pairVectorGradients(_ f: CLPairFeatures<T>, radialBar: CLBuffer<T>?, harmonicsBar: CLBuffer<T>?,
+                                    initial: CLInitialEdgeCotangent<T>? = nil) throws -> CLBuffer<T>
     {
-        try radialBar.require(f.count, f.radialCount, "radial cotangent")
-        try harmonicsBar.require(f.count, f.harmonicsCount, "harmonics cotangent")
-        let g = try CLBuffer<T>(context, shape: [f.count, 3], name: "pair-vector gradient")
-        guard f.count > 0 else { return g }
+        let (P, L) = (f.count, maxDegree)
+        try radialBar?.require(P, f.radialCount, "radial cotangent")
+        try harmonicsBar?.require(P, f.harmonicsCount, "harmonics cotangent")
+        if let initial { try check(initial, pairs: P) }
+        let g = try CLBuffer<T>(context, shape: [P, 3], name: "pair-vector gradient")
+        guard P > 0 else { return g }
         // The derivatives are recomputed from the pair vectors whether or not the forward kept them.
-        try gradientsKernel.launch(global: [roundUp(f.count, 64)], f.vectors, f.distances, radialBar, harmonicsBar,
-                                   Int32(f.count), T(cutoff), Int32(f.radialCount), beta, betaLower, Int32(maxDegree),
-                                   diagonal, g)
+        let null = CLNullBuffer()
+        try gradientsKernel.launch(global: [roundUp(P, 64)], local: [64], f.vectors, f.distances, Int32(radialBar == nil ? 0 : 1),
+                                   radialBar ?? null, Int32(harmonicsBar == nil ? 0 : 1), harmonicsBar ?? null,
+                                   Int32(P), T(cutoff), Int32(f.radialCount), beta, betaLower, Int32(L), diagonal,
+                                   Int32(initial == nil ? 0 : 1), initial?.centers.index ?? null, initial?.aBar ?? null,
+                                   Int32(initial?.sphericalFeatures ?? 0),
+                                   initial?.folded ?? null, initial?.nodeBar ?? null, initial?.table ?? null,
+                                   Int32(initial?.features ?? 0), initial?.rows ?? null, g)
         return g
+    }
+
+    private func check(_ initial: CLInitialEdgeCotangent<T>, pairs P: Int) throws {
+        let (s, d, K) = (initial.sphericalFeatures, initial.features, radialCount)
+        let c = (maxDegree + 1) * s
+        guard c <= CLInitialEdgeCotangent<T>.maxWeights else {
+            throw CLError.unsupported("the initial layers' pair cotangent: (L+1)·s = \(c) weights per pair, at most "
+                + "\(CLInitialEdgeCotangent<T>.maxWeights)")
+        }
+        guard initial.centers.rows == P else {
+            throw CLError.sizeMismatch("the initial layers' pair cotangent maps \(initial.centers.rows) pairs, not \(P)")
+        }
+        let N = initial.centers.sources
+        try initial.aBar.require(N * harmonicsCount, s, "summed edge basis cotangent")
+        try initial.nodeBar.require(N, d, "scalar message cotangent")
+        try initial.rows.require(P, 1, "species-pair table rows")
+        guard c > 0, d > 0, K > 0, initial.folded.count % (K * c) == 0, initial.table.count % (K * d) == 0,
+              initial.folded.count / (K * c) == initial.table.count / (K * d) else {
+            throw CLError.sizeMismatch("species-pair tables of \(initial.table.count) and \(initial.folded.count) values "
+                + "for rows of K·d = \(K * d) and K·(L+1)·s = \(K * c)")
+        }
     }
 
     /// ∂E/∂R [N,3] and the virial W = Σ_p R_p ⊗ ḡ_p [3,3] row-major (which holds the cell path,
@@ -146,11 +210,11 @@ public final class FeatureKernels<T: CLReal> {
 
     /// The whole backward of the features: `pairVectorGradients` then `scatter` (one virial per
     /// structure of `layout`, or one in total when it is nil).
-    public func backward(_ f: CLPairFeatures<T>, pairs: CLPairList, radialBar: CLBuffer<T>,
-                         harmonicsBar: CLBuffer<T>, layout: CLStructureLayout? = nil) throws
-        -> (gradient: CLBuffer<T>, virial: CLBuffer<T>)
+    public func backward(_ f: CLPairFeatures<T>, pairs: CLPairList, radialBar: CLBuffer<T>?,
+                         harmonicsBar: CLBuffer<T>?, initial: CLInitialEdgeCotangent<T>? = nil,
+                         layout: CLStructureLayout? = nil) throws -> (gradient: CLBuffer<T>, virial: CLBuffer<T>)
     {
-        let g = try pairVectorGradients(f, radialBar: radialBar, harmonicsBar: harmonicsBar)
+        let g = try pairVectorGradients(f, radialBar: radialBar, harmonicsBar: harmonicsBar, initial: initial)
         return try scatter(g, vectors: f.vectors, pairs: pairs,
                            layout: layout ?? CLStructureLayout(context, atomCounts: [pairs.atoms]))
     }

@@ -13,7 +13,6 @@ public final class PairKernels<T: CLReal> {
     private let segmentSum, gather, copyColumns, contract, contractRadialBar, contractCoefBar: CLKernel
     private let contractSum, contractRadialBarFolded: CLKernel
     private let edgeBasis, edgeBasisSum, edgeBasisWeightsBar, edgeBasisHarmonicsBar, add: CLKernel
-    private let edgeBasisRadialBarFolded: CLKernel
 
     public init(context: CLContext) throws {
         self.context = context
@@ -30,7 +29,6 @@ public final class PairKernels<T: CLReal> {
         edgeBasisSum = try program.kernel("edge_basis_segment_sum")
         edgeBasisWeightsBar = try program.kernel("edge_basis_backward_weights")
         edgeBasisHarmonicsBar = try program.kernel("edge_basis_backward_harmonics")
-        edgeBasisRadialBarFolded = try program.kernel("edge_basis_backward_radial_folded")
         add = try program.kernel("add")
     }
 
@@ -135,8 +133,22 @@ public final class PairKernels<T: CLReal> {
         let out = try CLBuffer<T>(context, shape: [centers.sources, d], name: "summed radial contraction")
         guard centers.sources > 0, d > 0 else { return out }
         try contractSum.launch(global: [(d + 15) / 16, centers.sources], coef, coefRows, radial, centers.offsets,
-                               centers.members, out, Int32(centers.sources), Int32(K), Int32(d))
+                               centers.members, out, Int32(centers.sources), Int32(K), Int32(d), Int32(0))
         return out
+    }
+
+    /// The same for a chunk of whole centres (`centers` maps the chunk's pairs): writes the rows
+    /// of its centres (`centers.mappedSources`), which are complete in it, and no others, so the
+    /// chunks of a pair list fill `out` [N, d] row by row with the whole list's numbers.
+    public func contractRadialSum(_ coef: CLBuffer<T>, coefRows: CLBuffer<Int32>, radial: CLBuffer<T>, centers: CLRowMap,
+                                  basis K: Int, features d: Int, into out: CLBuffer<T>) throws {
+        try coefRows.require(centers.rows, 1, "radial contraction coefficient rows")
+        try radial.require(centers.rows, K, "radial contraction basis")
+        try out.require(centers.sources, d, "summed radial contraction")
+        let rows = centers.mappedSources
+        guard !rows.isEmpty, d > 0 else { return }
+        try contractSum.launch(global: [(d + 15) / 16, rows.count], coef, coefRows, radial, centers.offsets,
+                               centers.members, out, Int32(centers.sources), Int32(K), Int32(d), Int32(rows.lowerBound))
     }
 
     /// radial̄[p,k] = Σ_j ā[p,j]·folded[row(p), k·c+j] + Σ_f n̄[c(p),f]·table[row(p), k·d+f]: the
@@ -206,8 +218,22 @@ public final class PairKernels<T: CLReal> {
         let A = try CLBuffer<T>(context, shape: [centers.sources, slots, s], name: "summed edge basis")
         guard centers.sources > 0, s > 0 else { return A }
         try edgeBasisSum.launch(global: [s, slots, centers.sources], w, Y, centers.offsets, centers.members, A,
-                                Int32(centers.sources), Int32(L), Int32(s))
+                                Int32(centers.sources), Int32(L), Int32(s), Int32(0))
         return A
+    }
+
+    /// The same for a chunk of whole centres, into the rows of its centres of A, as
+    /// `contractRadialSum(…, into:)`.
+    public func edgeBasisSum(_ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, centers: CLRowMap, maxDegree L: Int, features s: Int,
+                             into A: CLBuffer<T>) throws {
+        let slots = (L + 1) * (L + 1), pairs = centers.rows
+        try w.require(pairs, (L + 1) * s, "edge basis weights")
+        try Y.require(pairs, slots, "edge basis harmonics")
+        try A.require(centers.sources * slots, s, "summed edge basis")
+        let rows = centers.mappedSources
+        guard !rows.isEmpty, s > 0 else { return }
+        try edgeBasisSum.launch(global: [s, slots, rows.count], w, Y, centers.offsets, centers.members, A,
+                                Int32(centers.sources), Int32(L), Int32(s), Int32(rows.lowerBound))
     }
 
     /// (w̄, Ȳ) of `edgeBasis`, or with `centers` of `edgeBasisSum` (Ḡ[p] = Ā[c(p)], read in place).
@@ -233,48 +259,6 @@ public final class PairKernels<T: CLReal> {
         }
         try edgeBasisHarmonicsBar.launch(global: [slots, pairs], gBar, row, hasRow, w, yBar, Int32(pairs), Int32(L), Int32(s))
         return (wBar, yBar)
-    }
-
-    /// The most weights (L+1)·s per pair `edgeBasisBackwardRadial` keeps in private memory
-    /// (MAX_EDGE_WEIGHTS in pairs.cl); lorem-jax's defaults have 56.
-    public static var maxFusedEdgeWeights: Int { 128 }
-
-    /// contractRadialBackwardRadial(folded: w̄, …) with w̄ = edgeBasisBackward(Ā, …, centers:).wBar,
-    /// without storing w̄ [P, (L+1)·s]: the two kernels' sums in the same order, in one kernel. Why: in
-    /// the initial layers' backward w̄ is the largest pair buffer beside the kept coefficients
-    /// and the harmonics cotangent (144 MiB each for a 12,288-atom water box, lorem-jax's
-    /// defaults), all live at the memory peak. Needs (L+1)·s ≤ `maxFusedEdgeWeights`.
-    public func edgeBasisBackwardRadial(_ aBar: CLBuffer<T>, harmonics Y: CLBuffer<T>, centers: CLRowMap, maxDegree L: Int,
-                                        features s: Int, folded: CLBuffer<T>, node nodeBar: CLBuffer<T>, _ table: CLBuffer<T>,
-                                        features d: Int, coefRows: CLBuffer<Int32>, basis K: Int) throws -> CLBuffer<T> {
-        let pairs = centers.rows, slots = (L + 1) * (L + 1), c = (L + 1) * s
-        guard c <= Self.maxFusedEdgeWeights else {
-            throw CLError.unsupported("edge basis backward to the radial cotangent: (L+1)·s = \(c) weights per pair, "
-                + "at most \(Self.maxFusedEdgeWeights)")
-        }
-        try aBar.require(centers.sources * slots, s, "edge basis backward input")
-        try Y.require(pairs, slots, "edge basis harmonics")
-        try nodeBar.require(centers.sources, d, "radial contraction backward node cotangent")
-        try coefRows.require(pairs, 1, "radial contraction coefficient rows")
-        let radialBar = try CLBuffer<T>(context, shape: [pairs, K], name: "radial basis cotangent")
-        guard pairs > 0, K > 0 else { return radialBar }
-        try edgeBasisRadialBarFolded.launch(global: [roundUp(pairs, 64)], aBar, centers.index, Y, Int32(L), Int32(s), folded,
-                                            nodeBar, table, Int32(d), coefRows, radialBar, Int32(pairs), Int32(K))
-        return radialBar
-    }
-
-    /// Ȳ of `edgeBasisSum` alone (Ḡ[p] = Ā[c(p)], read in place): `edgeBasisBackward`'s second half.
-    public func edgeBasisBackwardHarmonics(_ aBar: CLBuffer<T>, _ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, centers: CLRowMap,
-                                           maxDegree L: Int, features s: Int) throws -> CLBuffer<T> {
-        let slots = (L + 1) * (L + 1), pairs = centers.rows
-        try aBar.require(centers.sources * slots, s, "edge basis backward input")
-        try w.require(pairs, (L + 1) * s, "edge basis weights")
-        try Y.require(pairs, slots, "edge basis harmonics")
-        let yBar = try CLBuffer<T>(context, shape: [pairs, slots], name: "edge basis harmonics cotangent")
-        guard pairs > 0 else { return yBar }
-        try edgeBasisHarmonicsBar.launch(global: [slots, pairs], aBar, centers.index, Int32(1), w, yBar, Int32(pairs), Int32(L),
-                                         Int32(s))
-        return yBar
     }
 
     // MARK: Residuals
