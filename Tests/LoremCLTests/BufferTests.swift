@@ -183,6 +183,27 @@ final class BufferReuseTests: XCTestCase {
         XCTAssertEqual(context.memory.peakReservedBytes, 5 * mib + CLBufferPool.bucket(3 * mib + 300_000))
     }
 
+    /// Buffers kept by size hold, for every size, as many as were ever live at once: here 4 MiB
+    /// then 3 MiB, never live together, would keep 7 MiB. The budget, an eighth above the last
+    /// scope's live peak, gives the surplus back when a scope closes and makes a miss free cached
+    /// buffers first, even this scope's: the device holds 4 MiB, not 7.
+    func testThePoolHoldsAnEighthAboveTheLivePeak() throws {
+        let context = try CLContext(device: TestDevice.context().device)
+        let mib = 1 << 20
+        func scope() throws {
+            try context.reusingBuffers {
+                do { _ = try CLBuffer<UInt8>(context, count: 4 * mib) }
+                _ = try CLBuffer<UInt8>(context, count: 3 * mib)
+            }
+        }
+        try scope()
+        XCTAssertEqual(context.memory.bytesCached, 3 * mib, "closing gave back the 4 MiB buffer beyond 4.5 MiB")
+        context.memory.resetPeak()
+        try scope()
+        XCTAssertEqual(context.memory.peakReservedBytes, 4 * mib, "never 3 + 4 MiB at once")
+        XCTAssertLessThanOrEqual(context.memory.bytesCached, 4 * mib + mib / 2)
+    }
+
     func testPoisonedReuseShowsAsNaN() throws {
         let context = try CLContext(device: TestDevice.context().device)
         context.poisonReusedBuffers = true

@@ -14,12 +14,17 @@ import Foundation
 /// pair count that drifts a little between evaluations (molecular dynamics) still finds its
 /// buffers.
 ///
-/// Memory: the reuse scope that closes last sets a budget, the bytes the device then held for
-/// its buffers (live and cached). A request the pool cannot serve that would push the device
-/// past the budget (by more than an eighth of the request) first frees stale buffers (cached
-/// before the current scope, still unused), those nearest the requested size first: when sizes
-/// change, new buffers replace old ones instead of piling on top. Closing the outermost scope frees whatever waited through it
-/// unused. Outside any scope freed buffers go straight back to the driver.
+/// Memory: the reuse scope that closes last sets a budget, an eighth above the most bytes its
+/// buffers had live at once. Closing it gives back cached buffers beyond the budget, and a
+/// request the pool cannot serve that would push the device past the budget (by more than an
+/// eighth of the request) first frees cached buffers, stale ones (cached before the current
+/// scope, still unused) first, those nearest the requested size first: when sizes change, new
+/// buffers replace old ones instead of piling on top. Why a budget on live bytes: buffers are
+/// kept by size, so the pool would otherwise hold, for every size, as many buffers as were ever
+/// live at once, together: 27–35% above the live peak for 12–14k atoms with lorem-jax's
+/// defaults (Benchmarks/README.md), paid for by a few fresh allocations per scope. Closing the
+/// outermost scope frees whatever waited through it unused. Outside any scope freed buffers go
+/// straight back to the driver.
 ///
 /// Safety: reuse needs no events because the context has one in-order queue: the next user's
 /// commands run after the last one's. Scopes are counted per context, so a context serves one
@@ -35,8 +40,10 @@ final class CLBufferPool: @unchecked Sendable {
     private var free: [Int: [Entry]] = [:]
     private var generation = 0
     private var depth = 0
-    /// Bytes held after the last outermost scope closed (0: no scope yet).
+    /// An eighth above the live peak of the last outermost scope (0: no scope yet).
     private var budget = 0
+    /// The most bytes live at once in this scope so far, counting each request as made.
+    private var scopePeak = 0
     private let ledger: CLMemoryLedger
 
     init(ledger: CLMemoryLedger) {
@@ -55,6 +62,7 @@ final class CLBufferPool: @unchecked Sendable {
     /// none waits, after making room within the budget for the new allocation.
     func take(bytes: Int) -> cl_mem? {
         let (mem, stale): (cl_mem?, [Entry]) = lock.withLock {
+            scopePeak = max(scopePeak, ledger.bytesInUse + bytes)
             if let entry = free[bytes]?.popLast() {
                 if free[bytes]!.isEmpty { free[bytes] = nil }
                 ledger.reused(bytes)
@@ -66,17 +74,22 @@ final class CLBufferPool: @unchecked Sendable {
         return mem
     }
 
-    /// Stale entries, nearest in size to `bytes` first, until the allocation fits the budget
-    /// within an eighth of its size (a size class that moved up a bucket replaces its old buffer
-    /// and may grow by the difference, without evicting the buffers of other classes).
+    /// Cached entries, stale ones first and nearest in size to `bytes` first, until the
+    /// allocation fits the budget within an eighth of its size (a size class that moved up a
+    /// bucket replaces its old buffer and may grow by the difference).
     private func makeRoom(for bytes: Int) -> [Entry] {
         guard budget > 0 else { return [] }
-        var excess = ledger.bytesInUse + ledger.bytesCached + bytes - budget
-        guard excess > 0 else { return [] }
-        let stale = free.values.joined().filter { $0.generation < generation }
-            .sorted { (abs($0.bytes - bytes), $0.bytes) < (abs($1.bytes - bytes), $1.bytes) }
+        return evict(excess: ledger.bytesInUse + ledger.bytesCached + bytes - budget, slack: bytes / 8, near: bytes)
+    }
+
+    private func evict(excess: Int, slack: Int, near bytes: Int) -> [Entry] {
+        var excess = excess
+        guard excess > slack else { return [] }
+        let order = free.values.joined()
+            .sorted { ($0.generation < generation ? 0 : 1, abs($0.bytes - bytes), $0.bytes)
+                < ($1.generation < generation ? 0 : 1, abs($1.bytes - bytes), $1.bytes) }
         var out: [Entry] = []
-        for e in stale where excess > bytes / 8 {
+        for e in order where excess > slack {
             out.append(e)
             excess -= e.bytes
         }
@@ -102,19 +115,23 @@ final class CLBufferPool: @unchecked Sendable {
         lock.withLock { depth += 1 }
     }
 
-    /// Leaving the outermost scope frees the buffers that waited through a whole scope unused
-    /// and sets the budget to what is held then.
+    /// Leaving the outermost scope frees the buffers that waited through a whole scope unused,
+    /// sets the budget from the scope's live peak and gives back the cached buffers beyond it
+    /// (the largest first: the fewest fresh allocations in the next scope).
     func leave() {
         let stale: [Entry] = lock.withLock {
             depth -= 1
             guard depth == 0 else { return [] }
-            let out = free.values.joined().filter { $0.generation < generation }
+            var out = free.values.joined().filter { $0.generation < generation }
             remove(out)
             generation += 1
+            budget = scopePeak + scopePeak / 8
+            scopePeak = 0
+            let held = ledger.bytesInUse + ledger.bytesCached - out.reduce(0) { $0 + $1.bytes }
+            out += evict(excess: held - budget, slack: 0, near: .max)
             return out
         }
         release(stale)
-        lock.withLock { if depth == 0 { budget = ledger.bytesInUse + ledger.bytesCached } }
     }
 
     /// Frees every cached buffer.
