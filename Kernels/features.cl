@@ -174,15 +174,17 @@ __kernel void pair_features(__global const real *positions, __global const real 
 //   w_j = Σ_k (TW)[row, k·c+j]·radial_k                            (the pair weights, again)
 //   Ȳ_a += Σ_f Ā[c(p),a,f]·w[deg a·s+f]                            (edge basis, Ȳ half)
 //   w̄[l·s+f] = Σ_{deg a=l} Ā[c(p),a,f]·Y_a                          (edge basis, w̄ half)
-//   radial̄_k += Σ_f n̄[c(p),f]·T[row,k·d+f] + Σ_j w̄_j·(TW)[row,k·c+j]  (species-pair table)
+//   radial̄_k += node[c(p), row mod S, k] + Σ_j w̄_j·(TW)[row,k·c+j]    (species-pair table)
 // with radial and Y recomputed here, w and w̄ in private memory (c = (L+1)·s ≤
 // MAX_EDGE_WEIGHTS), and each sum in the order of the separate kernels it replaces
 // (contract_radial, edge_basis_backward_harmonics, the weights' loop over a,
 // contract_radial_backward_radial_folded's dot_rows), stored sum first. For a 12,288-atom
 // water box with lorem-jax's defaults those buffers were w [P,56] 144 MiB, Ȳ [P,49] 124 MiB
 // and radial̄ [P,32] 84 MiB, live at the memory peak with the harmonics, which the backward
-// no longer needs either. Recomputing w costs K·c multiply-adds a pair (1,792), a third of the
-// K·(d+c) the radial cotangent takes anyway.
+// no longer needs either. Recomputing w costs K·c multiply-adds a pair (1,792), as much as
+// the radial cotangent's w̄ term; its scalar message term, node = Σ_f n̄[c(p),f]·T[row,k·d+f]
+// (K·d = 4,096), depends only on the centre and the neighbour's species and comes per atom
+// (`contract_table_node` in pairs.cl, the same bits).
 #define MAX_EDGE_WEIGHTS 128
 __kernel void pair_vector_gradients(__global const real *vectors, __global const real *distances,
                                     const int hasRadialBar, __global const real *radialBar,
@@ -192,9 +194,8 @@ __kernel void pair_vector_gradients(__global const real *vectors, __global const
                                     const int L, __global const real *diag,
                                     const int initial, __global const int *centers,
                                     __global const real *aBar, const int s,
-                                    __global const real *folded, __global const real *nodeBar,
-                                    __global const real *table, const int d, __global const int *coefRow,
-                                    __global real *g) {
+                                    __global const real *folded, __global const real *node, const int species,
+                                    __global const int *coefRow, __global real *g) {
     const int p = get_global_id(0);
     if (p >= P) return;
     const real r = distances[p];
@@ -239,9 +240,9 @@ __kernel void pair_vector_gradients(__global const real *vectors, __global const
     for (int k = 0; k < K; k++) {
         real rb = hasRadialBar ? radialBar[(size_t)p * K + k] : 0;
         if (initial) {
-            const real node = dot_rows(nodeBar + center * d, table + (row * K + k) * d, d);
+            const real n = node[(center * species + row % species) * K + k];
             const real pair = dot_rows_private(wb, folded + (row * K + k) * c, c);
-            rb = hasRadialBar ? rb + (node + pair) : node + pair;
+            rb = hasRadialBar ? rb + (n + pair) : n + pair;
         }
         rBar += rb * drad[k];
     }

@@ -115,9 +115,11 @@ struct DeviceInitialStage<T: CLReal> {
         // radial̄ = Σ_f (Σ-message cotangent of the center)_f T_k,f + Σ_j coef̄_j (T_k W)_j.
         let messageSumBar = try k.dense.denseBackward(messageBar, rows: N, w.scalarMessage)
         if Self.handsOnPerAtomCotangent(config) {
+            let (species, slots) = try speciesPairs.slots(numbers: g.structures.flatMap(\.numbers), context: k.context)
+            let node = try k.pairs.contractTableNode(messageSumBar, table!, slots: slots, species: species, basis: K,
+                                                     features: d)
             bar.setInitial(CLInitialEdgeCotangent(aBar: aBar0, centers: g.centers, sphericalFeatures: s,
-                                                  folded: foldedTable!, table: table!, features: d, rows: tableRows!,
-                                                  nodeBar: messageSumBar))
+                                                  folded: foldedTable!, node: node, species: species, rows: tableRows!))
             return
         }
         let (coefBar, yBar) = try k.pairs.edgeBasisBackward(aBar0, coefficients!, harmonics: g.features.harmonics,

@@ -86,4 +86,10 @@ final class DeviceSpeciesPairs<T: CLReal> {
         let rows = zip(centers, others).map { Int32(slot[numbers[$0]] * s + slot[numbers[$1]]) }
         return (table!, try CLBuffer<Int32>(context, rows.isEmpty ? [0] : rows))
     }
+
+    /// The species S the table covers and each atom's slot in it [N], for the per-atom
+    /// contractions with the table (`PairKernels.contractTableNode`); after `rows`.
+    func slots(numbers: [Int], context: CLContext) throws -> (species: Int, slots: CLBuffer<Int32>) {
+        (covered.count, try CLBuffer<Int32>(context, numbers.map { Int32(slot[$0]) }))
+    }
 }

@@ -144,9 +144,10 @@ final class FeatureKernelTests: XCTestCase {
     }
 
     /// The initial layers' share of the cotangents made inside the pair-vector backward from Ā,
-    /// n̄ and the species-pair tables (`CLInitialEdgeCotangent`) equals the stored path: the pair
-    /// weights from contractRadial, Ȳ and w̄ from edgeBasisBackward, radial̄ from the folded
-    /// contraction, added to the other stages' sums and fed to the backward. With and without those sums, two widths, f32 and f64; the
+    /// the per-atom node term (contractTableNode of n̄) and the folded table
+    /// (`CLInitialEdgeCotangent`) equals the stored path: the pair weights from contractRadial,
+    /// Ȳ and w̄ from edgeBasisBackward, radial̄ from the folded contraction with n̄ per pair,
+    /// added to the other stages' sums and fed to the backward. With and without those sums, two widths, f32 and f64; the
     /// features it gets have the harmonics and the radial basis dropped.
     func testInitialLayersShareMadeInsideTheBackward() throws {
         try forEachPrecision(Float.self, checkInitialLayersShare)
@@ -167,20 +168,26 @@ final class FeatureKernelTests: XCTestCase {
         for (K, L, s, d) in [(8, 1, 5, 19), (32, 6, 8, 37)] {
             let kernels = try FeatureKernels<T>(context: context, cutoff: f.cutoff, radialCount: K, maxDegree: L)
             let features = try kernels.forward(positions: positions, cell: cell, pairs: pairs)
-            let (S, c, rows) = ((L + 1) * (L + 1), (L + 1) * s, 4)
+            // Two species: each atom has a slot, each pair the row slot(c)·2 + slot(o).
+            let (S, c, species) = ((L + 1) * (L + 1), (L + 1) * s, 2)
+            let slot = (0..<N).map { _ in Int.random(in: 0..<species, using: &rng) }
+            let rows = try CLBuffer<Int32>(context, (0..<P).map {
+                Int32(slot[reference.centers[$0]] * species + slot[reference.others[$0]]) })
+            let table = try upload(context, rng.matrix(species * species, K * d), as: T.self)
+            let nodeBar = try upload(context, rng.matrix(N, d), as: T.self)
+            let node = try pairKernels.pairs.contractTableNode(nodeBar, table, slots: CLBuffer(context, slot.map { Int32($0) }),
+                                                               species: species, basis: K, features: d)
             let initial = CLInitialEdgeCotangent(
                 aBar: try upload(context, rng.matrix(N, S * s), as: T.self), centers: centers, sphericalFeatures: s,
-                folded: try upload(context, rng.matrix(rows, K * c), as: T.self),
-                table: try upload(context, rng.matrix(rows, K * d), as: T.self), features: d,
-                rows: try CLBuffer<Int32>(context, (0..<P).map { Int32(($0 * 3) % rows) }),
-                nodeBar: try upload(context, rng.matrix(N, d), as: T.self))
-            let weights = try pairKernels.pairs.contractRadial(initial.folded, coefRows: initial.rows, radial: features.radial,
+                folded: try upload(context, rng.matrix(species * species, K * c), as: T.self), node: node,
+                species: species, rows: rows)
+            let weights = try pairKernels.pairs.contractRadial(initial.folded, coefRows: rows, radial: features.radial,
                                                                pairs: P, basis: K, features: c)
             let (wBar, yBar) = try pairKernels.pairs.edgeBasisBackward(initial.aBar, weights, harmonics: features.harmonics,
                                                                        pairs: P, maxDegree: L, features: s, centers: centers)
             let radialBar = try pairKernels.pairs.contractRadialBackwardRadial(
-                folded: wBar, initial.folded, features: c, node: initial.nodeBar, centers: centers, initial.table,
-                features: d, coefRows: initial.rows, basis: K)
+                folded: wBar, initial.folded, features: c, node: nodeBar, centers: centers, table,
+                features: d, coefRows: rows, basis: K)
             let lean = try features.dropping(harmonics: true)
             for stored in [false, true] {
                 let what = "initial layers' share \(label) L=\(L) s=\(s)\(stored ? " with stored sums" : "")"
@@ -206,9 +213,8 @@ final class FeatureKernelTests: XCTestCase {
         let features = try kernels.forward(positions: positions, cell: cell, pairs: pairs)
         let tooWide = CLInitialEdgeCotangent(
             aBar: try CLBuffer<T>(context, count: N * 49 * s), centers: centers, sphericalFeatures: s,
-            folded: try CLBuffer<T>(context, count: 8 * 7 * s),
-            table: try CLBuffer<T>(context, count: 8), features: 1, rows: try CLBuffer<Int32>(context, count: P),
-            nodeBar: try CLBuffer<T>(context, count: N))
+            folded: try CLBuffer<T>(context, count: 8 * 7 * s), node: try CLBuffer<T>(context, count: N * 8), species: 1,
+            rows: try CLBuffer<Int32>(context, count: P))
         XCTAssertThrowsError(try kernels.pairVectorGradients(features, radialBar: nil, harmonicsBar: nil, initial: tooWide))
     }
 

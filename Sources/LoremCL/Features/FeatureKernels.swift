@@ -144,7 +144,7 @@ public final class FeatureKernels<T: CLReal> {
         let (P, L) = (f.count, maxDegree)
         try radialBar?.require(P, f.radialCount, "radial cotangent")
         try harmonicsBar?.require(P, f.harmonicsCount, "harmonics cotangent")
-        if let initial { try check(initial, pairs: P) }
+        if let initial, P > 0 { try check(initial, pairs: P) }
         let g = try CLBuffer<T>(context, shape: [P, 3], name: "pair-vector gradient")
         guard P > 0 else { return g }
         // The derivatives are recomputed from the pair vectors whether or not the forward kept them.
@@ -153,14 +153,13 @@ public final class FeatureKernels<T: CLReal> {
                                    radialBar ?? null, Int32(harmonicsBar == nil ? 0 : 1), harmonicsBar ?? null,
                                    Int32(P), T(cutoff), Int32(f.radialCount), beta, betaLower, Int32(L), diagonal,
                                    Int32(initial == nil ? 0 : 1), initial?.centers.index ?? null, initial?.aBar ?? null,
-                                   Int32(initial?.sphericalFeatures ?? 0),
-                                   initial?.folded ?? null, initial?.nodeBar ?? null, initial?.table ?? null,
-                                   Int32(initial?.features ?? 0), initial?.rows ?? null, g)
+                                   Int32(initial?.sphericalFeatures ?? 0), initial?.folded ?? null, initial?.node ?? null,
+                                   Int32(initial?.species ?? 0), initial?.rows ?? null, g)
         return g
     }
 
     private func check(_ initial: CLInitialEdgeCotangent<T>, pairs P: Int) throws {
-        let (s, d, K) = (initial.sphericalFeatures, initial.features, radialCount)
+        let (s, S, K) = (initial.sphericalFeatures, initial.species, radialCount)
         let c = (maxDegree + 1) * s
         guard c <= CLInitialEdgeCotangent<T>.maxWeights else {
             throw CLError.unsupported("the initial layers' pair cotangent: (L+1)·s = \(c) weights per pair, at most "
@@ -171,13 +170,9 @@ public final class FeatureKernels<T: CLReal> {
         }
         let N = initial.centers.sources
         try initial.aBar.require(N * harmonicsCount, s, "summed edge basis cotangent")
-        try initial.nodeBar.require(N, d, "scalar message cotangent")
+        try initial.node.require(N * max(S, 1), K, "scalar message share of the radial cotangent")
         try initial.rows.require(P, 1, "species-pair table rows")
-        guard c > 0, d > 0, K > 0, initial.folded.count % (K * c) == 0, initial.table.count % (K * d) == 0,
-              initial.folded.count / (K * c) == initial.table.count / (K * d) else {
-            throw CLError.sizeMismatch("species-pair tables of \(initial.table.count) and \(initial.folded.count) values "
-                + "for rows of K·d = \(K * d) and K·(L+1)·s = \(K * c)")
-        }
+        try initial.folded.require(S * S, K * c, "folded species-pair table")
     }
 
     /// ∂E/∂R [N,3] and the virial W = Σ_p R_p ⊗ ḡ_p [3,3] row-major (which holds the cell path,

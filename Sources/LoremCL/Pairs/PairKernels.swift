@@ -11,7 +11,7 @@ import LoremModel
 public final class PairKernels<T: CLReal> {
     public let context: CLContext
     private let segmentSum, gather, copyColumns, contract, contractRadialBar, contractCoefBar: CLKernel
-    private let contractSum, contractRadialBarFolded: CLKernel
+    private let contractSum, contractRadialBarFolded, contractTableNode: CLKernel
     private let edgeBasis, edgeBasisSum, edgeBasisWeightsBar, edgeBasisHarmonicsBar, add: CLKernel
 
     public init(context: CLContext) throws {
@@ -25,6 +25,7 @@ public final class PairKernels<T: CLReal> {
         contractCoefBar = try program.kernel("contract_radial_backward_coefficients")
         contractSum = try program.kernel("contract_radial_segment_sum")
         contractRadialBarFolded = try program.kernel("contract_radial_backward_radial_folded")
+        contractTableNode = try program.kernel("contract_table_node")
         edgeBasis = try program.kernel("edge_basis")
         edgeBasisSum = try program.kernel("edge_basis_segment_sum")
         edgeBasisWeightsBar = try program.kernel("edge_basis_backward_weights")
@@ -166,6 +167,21 @@ public final class PairKernels<T: CLReal> {
         try contractRadialBarFolded.launch(global: [K, pairs], aBar, folded, Int32(c), nodeBar, centers.index, table,
                                            Int32(d), coefRows, radialBar, Int32(pairs), Int32(K))
         return radialBar
+    }
+
+    /// node [N, S, K]: node[i,o,k] = Σ_f n̄[i,f]·table[slot(i)·S+o, k·d+f], the scalar message's
+    /// share of the radial cotangent of every pair of centre i and a neighbour of species slot o
+    /// (`contractRadialBackwardRadial(folded:…)`'s n̄ term, the same bits), per atom instead of
+    /// per pair. `slots` [N] is each atom's species slot and `table` [S², K·d].
+    public func contractTableNode(_ nodeBar: CLBuffer<T>, _ table: CLBuffer<T>, slots: CLBuffer<Int32>, species S: Int,
+                                  basis K: Int, features d: Int) throws -> CLBuffer<T> {
+        let N = slots.count
+        try nodeBar.require(N, d, "scalar message cotangent")
+        try table.require(S * S, K * d, "species-pair table")
+        let node = try CLBuffer<T>(context, shape: [N, S, K], name: "scalar message share of radial̄")
+        guard N > 0, S > 0, K > 0 else { return node }
+        try contractTableNode.launch(global: [K, S, N], nodeBar, table, slots, Int32(S), Int32(d), node, Int32(N), Int32(K))
+        return node
     }
 
     /// radial̄[p,k] = Σ_f ē[p,f]·coef[row(p), k·d+f].
