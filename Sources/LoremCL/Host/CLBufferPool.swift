@@ -21,7 +21,7 @@ import Foundation
 /// scope, still unused) first, those nearest the requested size first: when sizes change, new
 /// buffers replace old ones instead of piling on top. Why a budget on live bytes: buffers are
 /// kept by size, so the pool would otherwise hold, for every size, as many buffers as were ever
-/// live at once, together: 27–35% above the live peak for 12–14k atoms with lorem-jax's
+/// live at once, together: 26–43% above the live peak for 12–14k atoms with lorem-jax's
 /// defaults (Benchmarks/README.md), paid for by a few fresh allocations per scope. Closing the
 /// outermost scope frees whatever waited through it unused. Outside any scope freed buffers go
 /// straight back to the driver.
