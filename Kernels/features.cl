@@ -101,18 +101,22 @@ static real3 harmonics_pass(const real3 u, const int L, __global const real *dia
 
 // radial[k] = B_k(r/c)·fc(r) and dradial[k] its r-derivative with the custom rule
 // dB_k/dr = n(B_{k−1}^{(n−1)} − B_k^{(n−1)})/c (§2.2, §2.3; `betaLower` is the n−1 table).
+// With dradial null only the values: the derivative's n−1 basis is half the cost of the
+// forward's pair kernel on PoCL (359,424 pairs, K = 32, L = 6: 173 → 95 ms without it).
 static void radial_terms(const real r, const real cutoff, const int K, __global const real *beta,
                          __global const real *betaLower, real *radial, real *dradial) {
     const real x = r / cutoff;
     const real fc = x < 1 ? (real)0.5 * cos(PI_REAL * x) + (real)0.5 : 0;
-    const real dfc = x < 1 ? -(PI_REAL / (2 * cutoff)) * sin(PI_REAL * x) : 0;
-    real b[MAX_RADIAL], bl[MAX_RADIAL];
+    real b[MAX_RADIAL];
     const int n = K - 1;
     bernstein(x, n, beta, b);
+    for (int k = 0; k < K; k++) radial[k] = b[k] * fc;
+    if (!dradial) return;
+    const real dfc = x < 1 ? -(PI_REAL / (2 * cutoff)) * sin(PI_REAL * x) : 0;
+    real bl[MAX_RADIAL];
     bernstein(x, n - 1, betaLower, bl);
     for (int k = 0; k < K; k++) {
         const real left = k > 0 ? bl[k - 1] : 0, right = k < n ? bl[k] : 0;
-        radial[k] = b[k] * fc;
         dradial[k] = (real)n * (left - right) / cutoff * fc + b[k] * dfc;
     }
 }
@@ -151,7 +155,7 @@ __kernel void pair_features(__global const real *positions, __global const real 
     }
     if (!edges) return;
     real rad[MAX_RADIAL], drad[MAX_RADIAL];
-    radial_terms(r, cutoff, K, beta, betaLower, rad, drad);
+    radial_terms(r, cutoff, K, beta, betaLower, rad, withDerivatives ? drad : 0);
     for (int k = 0; k < K; k++) radial[(size_t)q * K + k] = rad[k];
     if (withDerivatives) {
         for (int k = 0; k < K; k++) dradial[(size_t)q * K + k] = drad[k];
