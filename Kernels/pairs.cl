@@ -69,39 +69,49 @@ __kernel void contract_radial(__global const real *coef, __global const int *coe
     }
 }
 
-// out[i,f] = Σ_{p→i} Σ_k coef[row(p), k·d+f]·radial[p,k]: the radial contraction summed over
-// each center's pairs (segment_sum of contract_radial) without storing e [P, d]; per pair the
-// same k-ordered sum, then the pairs in CSR order, so the numbers are those of the two kernels.
-// global = ((d + 15) / 16, rows): rows firstRow… of out (all N, or the centres of a chunk of
-// whole centres, whose rows are complete within it).
-__kernel void contract_radial_segment_sum(__global const real *coef, __global const int *coefRow,
-                                          __global const real *radial, __global const int *offsets,
-                                          __global const int *members, __global real *out, const int N,
-                                          const int K, const int d, const int firstRow) {
+// The scalar message Σ_{p→i} Σ_k T[row(p), k·d+f]·radial[p,k] of the species-pair table T
+// [S², K·d] in two steps, since row(p) = slot(i)·S + slot(o(p)) takes only S values at centre i:
+// first each centre's radial basis summed per neighbour species (this kernel), then one
+// contraction per atom and species (contract_table_sum): K·d multiply-adds per atom and
+// species instead of per pair (25–54 pairs an atom against S = 2 for NaCl or water).
+// R[i−firstRow, o, k] = Σ_{p→i, row(p) mod S = o} radial[p,k], pairs in CSR order: one
+// work-item owns R[i, ·, k] and adds each pair to its species' entry as it comes (one pass
+// over the centre's pairs, not one per species); global = (K, rows) for the rows firstRow…
+// (all N, or a chunk of whole centres).
+__kernel void radial_species_sum(__global const real *radial, __global const int *coefRow, const int S,
+                                 __global const int *offsets, __global const int *members, __global real *R,
+                                 const int N, const int K, const int firstRow) {
+    const int k = get_global_id(0), i = firstRow + (int)get_global_id(1);
+    if (k >= K || i >= N) return;
+    __global real *r = R + (size_t)(i - firstRow) * S * K + k;
+    for (int o = 0; o < S; o++) r[o * K] = 0;
+    for (int q = offsets[i]; q < offsets[i + 1]; q++) {
+        const int p = members[q];
+        r[(coefRow[p] % S) * K] += radial[(size_t)p * K + k];
+    }
+}
+
+// out[i,f] = Σ_o Σ_k T[slot(i)·S+o, k·d+f]·R[i−firstRow, o, k], o then k increasing, 16
+// features a work-item (PoCL's SIMD, as dense_forward); global = ((d + 15) / 16, rows).
+__kernel void contract_table_sum(__global const real *table, __global const int *slot, const int S,
+                                 __global const real *R, __global real *out, const int N, const int K, const int d,
+                                 const int firstRow) {
     const int c = get_global_id(0), i = firstRow + (int)get_global_id(1);
     const int f0 = c * 16;
     if (f0 >= d || i >= N) return;
+    const size_t first = (size_t)slot[i] * S;
+    __global const real *r = R + (size_t)(i - firstRow) * S * K;
     if (f0 + 16 <= d) {
         real16 acc = (real16)(0);
-        for (int q = offsets[i]; q < offsets[i + 1]; q++) {
-            const int p = members[q];
-            __global const real *cr = coef + (size_t)coefRow[p] * K * d + f0;
-            __global const real *rr = radial + (size_t)p * K;
-            real16 e = (real16)(0);
-            for (int k = 0; k < K; k++) e += vload16(0, cr + (size_t)k * d) * rr[k];
-            acc += e;
+        for (int o = 0; o < S; o++) {
+            for (int k = 0; k < K; k++) acc += vload16(0, table + ((first + o) * K + k) * d + f0) * r[o * K + k];
         }
         vstore16(acc, 0, out + (size_t)i * d + f0);
     } else {
         for (int f = f0; f < d; f++) {
             real acc = 0;
-            for (int q = offsets[i]; q < offsets[i + 1]; q++) {
-                const int p = members[q];
-                __global const real *cr = coef + (size_t)coefRow[p] * K * d + f;
-                __global const real *rr = radial + (size_t)p * K;
-                real e = 0;
-                for (int k = 0; k < K; k++) e += cr[(size_t)k * d] * rr[k];
-                acc += e;
+            for (int o = 0; o < S; o++) {
+                for (int k = 0; k < K; k++) acc += table[((first + o) * K + k) * d + f] * r[o * K + k];
             }
             out[(size_t)i * d + f] = acc;
         }
@@ -179,7 +189,7 @@ __kernel void edge_basis(__global const real *w, __global const real *Y, __globa
 // A[i,a,f] = Σ_{p→i} w[p, deg a·s+f]·Y[p,a]: the edge basis summed over each center's pairs
 // (segment_sum of edge_basis) without storing G [P, slots, s]; the same products added in the
 // same order (CSR of the centers). global = (s, slots, rows): rows firstRow… of A, as in
-// contract_radial_segment_sum.
+// contract_table_sum.
 __kernel void edge_basis_segment_sum(__global const real *w, __global const real *Y,
                                      __global const int *offsets, __global const int *members,
                                      __global real *A, const int N, const int L, const int s,

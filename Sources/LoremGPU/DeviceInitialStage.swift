@@ -11,6 +11,9 @@ struct DeviceInitialStage<T: CLReal> {
     /// The species-pair table this batch's rows index, and the rows.
     private var table: CLBuffer<T>? = nil
     private var tableRows: CLBuffer<Int32>? = nil
+    /// The species the table covers and each atom's slot in it.
+    private var species = 0
+    private var slots: CLBuffer<Int32>? = nil
     private var foldedTable: CLBuffer<T>? = nil
     private var coefficients: CLBuffer<T>? = nil
     private var scalarCache = DeviceUpdate<T>.Cache(), sphericalCache = DeviceUpdate<T>.Cache()
@@ -48,11 +51,14 @@ struct DeviceInitialStage<T: CLReal> {
         } else {
             h0 = try k.zeros(N * d)
         }
-        let e: CLBuffer<T>, A0: CLBuffer<T>
+        // Dense without bias commutes with the segment sum: sum first, then one Dense per atom.
+        // The sum itself goes per centre and neighbour species (`contractTableSum`).
+        let (species, slots) = try speciesPairs.slots(numbers: numbers, context: k.context)
+        (self.species, self.slots) = (species, slots)
+        let e = try k.zeros(N * d), A0: CLBuffer<T>
         if g.hasEdgeInputs {
-            // Dense without bias commutes with the segment sum: sum first, then one Dense per atom.
-            e = try k.pairs.contractRadialSum(table, coefRows: tableRows, radial: g.features.radial, centers: g.centers,
-                                              basis: K, features: d)
+            try k.pairs.contractTableSum(table, coefRows: tableRows, slots: slots, species: species, radial: g.features.radial,
+                                         centers: g.centers, basis: K, features: d, into: e)
             let coef = try k.pairs.contractRadial(folded, coefRows: tableRows, radial: g.features.radial, pairs: P, basis: K,
                                                   features: c)
             // The backward recomputes them where it can (`handsOnPerAtomCotangent`).
@@ -64,13 +70,12 @@ struct DeviceInitialStage<T: CLReal> {
             // without pairs stay 0).
             precondition(Self.handsOnPerAtomCotangent(config), "only the per-atom backward runs without the pairs' edge inputs")
             guard let chunks else { preconditionFailure("the initial layers without edge inputs need chunks") }
-            e = try k.zeros(N * d)
             A0 = try k.zeros(N * config.sphericalCount * s)
             for chunk in chunks.chunks {
                 let (radial, harmonics) = try g.edgeInputs(chunk.pairs, k)
                 let rows = try chunks.rows(tableRows, columns: 1, of: chunk, k)
-                try k.pairs.contractRadialSum(table, coefRows: rows, radial: radial, centers: chunk.centers, basis: K,
-                                              features: d, into: e)
+                try k.pairs.contractTableSum(table, coefRows: rows, slots: slots, species: species, radial: radial,
+                                             centers: chunk.centers, basis: K, features: d, into: e)
                 let coef = try k.pairs.contractRadial(folded, coefRows: rows, radial: radial, pairs: chunk.pairs.count,
                                                       basis: K, features: c)
                 try k.pairs.edgeBasisSum(coef, harmonics: harmonics, centers: chunk.centers, maxDegree: L, features: s,
@@ -115,8 +120,7 @@ struct DeviceInitialStage<T: CLReal> {
         // radial̄ = Σ_f (Σ-message cotangent of the center)_f T_k,f + Σ_j coef̄_j (T_k W)_j.
         let messageSumBar = try k.dense.denseBackward(messageBar, rows: N, w.scalarMessage)
         if Self.handsOnPerAtomCotangent(config) {
-            let (species, slots) = try speciesPairs.slots(numbers: g.structures.flatMap(\.numbers), context: k.context)
-            let node = try k.pairs.contractTableNode(messageSumBar, table!, slots: slots, species: species, basis: K,
+            let node = try k.pairs.contractTableNode(messageSumBar, table!, slots: slots!, species: species, basis: K,
                                                      features: d)
             bar.setInitial(CLInitialEdgeCotangent(aBar: aBar0, centers: g.centers, sphericalFeatures: s,
                                                   folded: foldedTable!, node: node, species: species, rows: tableRows!))

@@ -112,24 +112,38 @@ final class PairKernelTests: XCTestCase {
         var rng = SeededGenerator(seed: 27)
         let context = kernels.context
         let (P, N, K, d, c) = (33, 8, 7, 37, 21)  // d: two 16-wide blocks and a tail; c: one and a tail
-        let centers = (0..<P).map { _ in Int.random(in: 0..<(N - 1), using: &rng) }.sorted()  // atom 7: no pairs
+        let centers = (0..<P).map { _ in Int.random(in: 1..<(N - 1), using: &rng) }.sorted()  // atoms 0 and 7: no pairs
         let map = try CLRowMap(context, index: centers, sources: N)
         let table = rng.matrix(4, K * d), folded = rng.matrix(4, K * c)
-        let tableRows = (0..<P).map { ($0 * 5) % 4 }
+        // Two species: row(p) = slot(c)·2 + slot(o), as the species-pair table's rows are.
+        let slot = (0..<N).map { _ in Int.random(in: 0..<2, using: &rng) }
+        let tableRows = (0..<P).map { slot[centers[$0]] * 2 + Int.random(in: 0..<2, using: &rng) }
         let rowsDevice = try CLBuffer<Int32>(context, tableRows.map { Int32($0) })
+        let slotsDevice = try CLBuffer<Int32>(context, slot.map { Int32($0) })
         let (tableDevice, radial) = (try upload(context, table, as: T.self), rng.matrix(P, K))
         let radialDevice = try upload(context, radial, as: T.self)
         let what = "folded table contraction \(label)"
-        let fused = try kernels.pairs.contractRadialSum(tableDevice, coefRows: rowsDevice, radial: radialDevice, centers: map,
-                                                        basis: K, features: d)
-        let unfused = try kernels.pairs.segmentSum(kernels.pairs.contractRadial(tableDevice, coefRows: rowsDevice,
-                                                                                radial: radialDevice, pairs: P, basis: K,
-                                                                                features: d), columns: d, map)
-        XCTAssertEqual(try fused.download(), try unfused.download(), "\(what): Σ_{p→i} e_p")
-        expectClose(T.self, relativeError(try fused.download(),
-                                          PairOps.segmentSum(PairOps.contractRadial(table, coefRow: tableRows, radial: radial,
-                                                                                    features: d), centers: centers, atoms: N).data),
-                    "\(what) against the reference")
+        let expectedSum = PairOps.segmentSum(PairOps.contractRadial(table, coefRow: tableRows, radial: radial, features: d),
+                                             centers: centers, atoms: N).data
+        let whole = try CLBuffer<T>(context, count: N * d, filledWith: 0)
+        try kernels.pairs.contractTableSum(tableDevice, coefRows: rowsDevice, slots: slotsDevice, species: 2,
+                                           radial: radialDevice, centers: map, basis: K, features: d, into: whole)
+        expectClose(T.self, relativeError(try whole.download(), expectedSum), "\(what): Σ_{p→i} e_p against the reference")
+        // In chunks of whole centres, row by row: the same bits.
+        let chunked = try CLBuffer<T>(context, count: N * d, filledWith: 0)
+        var start = 0
+        while start < P {
+            var end = min(start + 5, P)
+            while end < P, centers[end - 1] == centers[end] { end += 1 }
+            let chunkMap = try CLRowMap(context, index: Array(centers[start..<end]), sources: N)
+            try kernels.pairs.contractTableSum(
+                tableDevice, coefRows: CLBuffer<Int32>(context, tableRows[start..<end].map { Int32($0) }), slots: slotsDevice,
+                species: 2, radial: upload(context, Matrix(rows: end - start, cols: K,
+                                                           data: Array(radial.data[(start * K)..<(end * K)])), as: T.self),
+                centers: chunkMap, basis: K, features: d, into: chunked)
+            start = end
+        }
+        XCTAssertEqual(try chunked.download(), try whole.download(), "\(what): chunks of centres")
         let (aBar, nodeBar) = (rng.matrix(P, c), rng.matrix(N, d))
         let radialBar = try kernels.pairs.contractRadialBackwardRadial(
             folded: upload(context, aBar, as: T.self), upload(context, folded, as: T.self), features: c,

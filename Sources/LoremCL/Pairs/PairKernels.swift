@@ -11,7 +11,7 @@ import LoremModel
 public final class PairKernels<T: CLReal> {
     public let context: CLContext
     private let segmentSum, gather, copyColumns, contract, contractRadialBar, contractCoefBar: CLKernel
-    private let contractSum, contractRadialBarFolded, contractTableNode: CLKernel
+    private let radialSpeciesSum, contractTableSum, contractRadialBarFolded, contractTableNode: CLKernel
     private let edgeBasis, edgeBasisSum, edgeBasisWeightsBar, edgeBasisHarmonicsBar, add: CLKernel
 
     public init(context: CLContext) throws {
@@ -23,7 +23,8 @@ public final class PairKernels<T: CLReal> {
         contract = try program.kernel("contract_radial")
         contractRadialBar = try program.kernel("contract_radial_backward_radial")
         contractCoefBar = try program.kernel("contract_radial_backward_coefficients")
-        contractSum = try program.kernel("contract_radial_segment_sum")
+        radialSpeciesSum = try program.kernel("radial_species_sum")
+        contractTableSum = try program.kernel("contract_table_sum")
         contractRadialBarFolded = try program.kernel("contract_radial_backward_radial_folded")
         contractTableNode = try program.kernel("contract_table_node")
         edgeBasis = try program.kernel("edge_basis")
@@ -124,32 +125,29 @@ public final class PairKernels<T: CLReal> {
         return e
     }
 
-    /// out[i,f] = Σ_{p→i} Σ_k coef[row(p), k·d+f]·radial[p,k]: segmentSum(contractRadial(…))
-    /// over the centers' map, the same numbers without the [P, d] intermediate.
-    public func contractRadialSum(_ coef: CLBuffer<T>, coefRows: CLBuffer<Int32>, radial: CLBuffer<T>, centers: CLRowMap,
-                                  basis K: Int, features d: Int) throws -> CLBuffer<T> {
-        let pairs = centers.rows
-        try coefRows.require(pairs, 1, "radial contraction coefficient rows")
-        try radial.require(pairs, K, "radial contraction basis")
-        let out = try CLBuffer<T>(context, shape: [centers.sources, d], name: "summed radial contraction")
-        guard centers.sources > 0, d > 0 else { return out }
-        try contractSum.launch(global: [(d + 15) / 16, centers.sources], coef, coefRows, radial, centers.offsets,
-                               centers.members, out, Int32(centers.sources), Int32(K), Int32(d), Int32(0))
-        return out
-    }
-
-    /// The same for a chunk of whole centres (`centers` maps the chunk's pairs): writes the rows
-    /// of its centres (`centers.mappedSources`), which are complete in it, and no others, so the
-    /// chunks of a pair list fill `out` [N, d] row by row with the whole list's numbers.
-    public func contractRadialSum(_ coef: CLBuffer<T>, coefRows: CLBuffer<Int32>, radial: CLBuffer<T>, centers: CLRowMap,
-                                  basis K: Int, features d: Int, into out: CLBuffer<T>) throws {
+    /// out[i,f] = Σ_{p→i} Σ_k table[row(p), k·d+f]·radial[p,k], segmentSum(contractRadial(…))
+    /// of a species-pair table [S², K·d] whose rows are row(p) = slots[c(p)]·S + slot(o(p)): the
+    /// radial basis summed per centre and neighbour species first, then one contraction per atom
+    /// and species, never a [P, d] intermediate and K·d multiply-adds per atom and species rather
+    /// than per pair. Writes the rows of the centres `centers` maps pairs to
+    /// (`centers.mappedSources`): all of them for a whole pair list, a chunk's centres for a
+    /// chunk of whole centres, whose rows are complete within it. Rows of atoms without pairs
+    /// are left as they are (0 in a zeroed `out`). The same numbers for any chunking.
+    public func contractTableSum(_ table: CLBuffer<T>, coefRows: CLBuffer<Int32>, slots: CLBuffer<Int32>, species S: Int,
+                                 radial: CLBuffer<T>, centers: CLRowMap, basis K: Int, features d: Int,
+                                 into out: CLBuffer<T>) throws {
         try coefRows.require(centers.rows, 1, "radial contraction coefficient rows")
         try radial.require(centers.rows, K, "radial contraction basis")
+        try slots.require(centers.sources, 1, "species slots")
+        try table.require(S * S, K * d, "species-pair table")
         try out.require(centers.sources, d, "summed radial contraction")
         let rows = centers.mappedSources
-        guard !rows.isEmpty, d > 0 else { return }
-        try contractSum.launch(global: [(d + 15) / 16, rows.count], coef, coefRows, radial, centers.offsets,
-                               centers.members, out, Int32(centers.sources), Int32(K), Int32(d), Int32(rows.lowerBound))
+        guard !rows.isEmpty, d > 0, K > 0 else { return }
+        let R = try CLBuffer<T>(context, shape: [rows.count, S, K], name: "radial basis per neighbour species")
+        try radialSpeciesSum.launch(global: [K, rows.count], radial, coefRows, Int32(S), centers.offsets, centers.members,
+                                    R, Int32(centers.sources), Int32(K), Int32(rows.lowerBound))
+        try contractTableSum.launch(global: [(d + 15) / 16, rows.count], table, slots, Int32(S), R, out,
+                                    Int32(centers.sources), Int32(K), Int32(d), Int32(rows.lowerBound))
     }
 
     /// radial̄[p,k] = Σ_j ā[p,j]·folded[row(p), k·c+j] + Σ_f n̄[c(p),f]·table[row(p), k·d+f]: the
@@ -239,7 +237,7 @@ public final class PairKernels<T: CLReal> {
     }
 
     /// The same for a chunk of whole centres, into the rows of its centres of A, as
-    /// `contractRadialSum(…, into:)`.
+    /// `contractTableSum`.
     public func edgeBasisSum(_ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, centers: CLRowMap, maxDegree L: Int, features s: Int,
                              into A: CLBuffer<T>) throws {
         let slots = (L + 1) * (L + 1), pairs = centers.rows
