@@ -225,8 +225,8 @@ __kernel void pair_vector_gradients(__global const real *vectors, __global const
             if (initial) {
                 for (int f = 0; f < s; f++) acc += aBar[(center * S + a) * s + f] * w[l * s + f];
             }
-            const real stored = hasYBar ? yBar[(size_t)p * S + a] : 0;
-            yb[a] = hasYBar && initial ? stored + acc : (hasYBar ? stored : acc);
+            if (!hasYBar) yb[a] = acc;
+            else yb[a] = initial ? yBar[(size_t)p * S + a] + acc : yBar[(size_t)p * S + a];
         }
     }
     const real3 uBar = harmonics_pass(u, L, diag, initial ? y : 0, 0, yb);

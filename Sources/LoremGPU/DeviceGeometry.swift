@@ -70,7 +70,7 @@ struct DeviceGeometry<T: CLReal> {
     /// initial layers' forward is its last reader, and the pair features' backward recomputes
     /// it): 84 MiB for a 12,288-atom water box with lorem-jax's defaults.
     mutating func dropRadialBasis() throws {
-        features = try features.dropping(harmonics: false)
+        features = try features.droppingRadial()
     }
 
     /// Atoms of structure s.

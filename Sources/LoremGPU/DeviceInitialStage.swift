@@ -55,31 +55,32 @@ struct DeviceInitialStage<T: CLReal> {
         // The sum itself goes per centre and neighbour species (`contractTableSum`).
         let (species, slots) = try speciesPairs.slots(numbers: numbers, context: k.context)
         (self.species, self.slots) = (species, slots)
-        let e = try k.zeros(N * d), A0: CLBuffer<T>
+        // A0 = Σ_{p→i} G_p, fused: G [P, (L+1)², s] is the largest pair tensor and is never stored.
+        // Both sums go into the rows of the centres of `pairs` (rows of atoms without pairs stay
+        // 0), so a chunk of whole centres adds the same numbers as all pairs at once.
+        let e = try k.zeros(N * d), A0 = try k.zeros(N * config.sphericalCount * s)
+        func sum(radial: CLBuffer<T>, harmonics: CLBuffer<T>, rows: CLBuffer<Int32>, centers: CLRowMap, pairs: Int) throws
+            -> CLBuffer<T>
+        {
+            try k.pairs.contractTableSum(table, coefRows: rows, slots: slots, species: species, radial: radial,
+                                         centers: centers, basis: K, features: d, into: e)
+            let coef = try k.pairs.contractRadial(folded, coefRows: rows, radial: radial, pairs: pairs, basis: K, features: c)
+            try k.pairs.edgeBasisSum(coef, harmonics: harmonics, centers: centers, maxDegree: L, features: s, into: A0)
+            return coef
+        }
         if g.hasEdgeInputs {
-            try k.pairs.contractTableSum(table, coefRows: tableRows, slots: slots, species: species, radial: g.features.radial,
-                                         centers: g.centers, basis: K, features: d, into: e)
-            let coef = try k.pairs.contractRadial(folded, coefRows: tableRows, radial: g.features.radial, pairs: P, basis: K,
-                                                  features: c)
+            let coef = try sum(radial: g.features.radial, harmonics: g.features.harmonics, rows: tableRows,
+                               centers: g.centers, pairs: P)
             // The backward recomputes them where it can (`handsOnPerAtomCotangent`).
             if !Self.handsOnPerAtomCotangent(config) { coefficients = coef }
-            // A0 = Σ_{p→i} G_p, fused: G [P, (L+1)², s] is the largest pair tensor and is never stored.
-            A0 = try k.pairs.edgeBasisSum(coef, harmonics: g.features.harmonics, centers: g.centers, maxDegree: L, features: s)
         } else {
-            // The same sums chunk by chunk, into the rows of each chunk's centres (rows of atoms
-            // without pairs stay 0).
+            // Chunk by chunk, each making its own radial basis and harmonics.
             precondition(Self.handsOnPerAtomCotangent(config), "only the per-atom backward runs without the pairs' edge inputs")
             guard let chunks else { preconditionFailure("the initial layers without edge inputs need chunks") }
-            A0 = try k.zeros(N * config.sphericalCount * s)
             for chunk in chunks.chunks {
                 let (radial, harmonics) = try g.edgeInputs(chunk.pairs, k)
-                let rows = try chunks.rows(tableRows, columns: 1, of: chunk, k)
-                try k.pairs.contractTableSum(table, coefRows: rows, slots: slots, species: species, radial: radial,
-                                             centers: chunk.centers, basis: K, features: d, into: e)
-                let coef = try k.pairs.contractRadial(folded, coefRows: rows, radial: radial, pairs: chunk.pairs.count,
-                                                      basis: K, features: c)
-                try k.pairs.edgeBasisSum(coef, harmonics: harmonics, centers: chunk.centers, maxDegree: L, features: s,
-                                         into: A0)
+                _ = try sum(radial: radial, harmonics: harmonics, rows: chunks.rows(tableRows, columns: 1, of: chunk, k),
+                            centers: chunk.centers, pairs: chunk.pairs.count)
             }
         }
         let message = try k.dense.dense(e, rows: N, w.scalarMessage)

@@ -20,14 +20,12 @@ public struct CLPairFeatures<T: CLReal> {
     /// `radialDerivative`.
     public let harmonicGradients: CLBuffer<T>?
 
-    /// The same features with the radial basis values, and with `harmonics` the harmonics, given
-    /// back: for an engine whose last use of them is behind it (the backward of the pair features
-    /// recomputes both from the pair vectors). A dropped buffer becomes a one-element buffer that
-    /// every size check refuses.
-    public func dropping(harmonics dropHarmonics: Bool) throws -> CLPairFeatures<T> {
+    /// The same features with the radial basis values given back: for an engine whose last use
+    /// of them is behind it (the backward of the pair features recomputes them from the pair
+    /// vectors). `radial` becomes a one-element buffer that every size check refuses.
+    public func droppingRadial() throws -> CLPairFeatures<T> {
         CLPairFeatures(count: count, radialCount: radialCount, harmonicsCount: harmonicsCount, vectors: vectors,
                        distances: distances, radial: try CLBuffer<T>(radial.context, count: 0), radialDerivative: nil,
-                       harmonics: dropHarmonics ? try CLBuffer<T>(harmonics.context, count: 0) : harmonics,
-                       harmonicGradients: dropHarmonics ? nil : harmonicGradients)
+                       harmonics: harmonics, harmonicGradients: harmonicGradients)
     }
 }

@@ -226,18 +226,15 @@ public final class PairKernels<T: CLReal> {
     public func edgeBasisSum(_ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, centers: CLRowMap, maxDegree L: Int, features s: Int)
         throws -> CLBuffer<T>
     {
-        let slots = (L + 1) * (L + 1), pairs = centers.rows
-        try w.require(pairs, (L + 1) * s, "edge basis weights")
-        try Y.require(pairs, slots, "edge basis harmonics")
-        let A = try CLBuffer<T>(context, shape: [centers.sources, slots, s], name: "summed edge basis")
-        guard centers.sources > 0, s > 0 else { return A }
-        try edgeBasisSum.launch(global: [s, slots, centers.sources], w, Y, centers.offsets, centers.members, A,
-                                Int32(centers.sources), Int32(L), Int32(s), Int32(0))
+        let A = try CLBuffer<T>(context, count: centers.sources * (L + 1) * (L + 1) * s, filledWith: 0,
+                                name: "summed edge basis")
+        try edgeBasisSum(w, harmonics: Y, centers: centers, maxDegree: L, features: s, into: A)
         return A
     }
 
-    /// The same for a chunk of whole centres, into the rows of its centres of A, as
-    /// `contractTableSum`.
+    /// The same into the rows of A [N, slots, s] of the centres `centers` maps pairs to (a chunk
+    /// of whole centres, whose rows are complete within it), as `contractTableSum`; other rows
+    /// are left as they are.
     public func edgeBasisSum(_ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, centers: CLRowMap, maxDegree L: Int, features s: Int,
                              into A: CLBuffer<T>) throws {
         let slots = (L + 1) * (L + 1), pairs = centers.rows
