@@ -13,8 +13,11 @@
 // B(m) = Π_A |b_A(m_A)|². The clFFT sign convention is the conjugate of the reference's
 // F(m) = Σ Q e^{+2πi m·g/n}; G·B is even in m, so φ is the same.
 //
-// Layouts: charges and potentials [N, NC] row-major (as ewald.cl); real meshes [NC][n0][n1][n2]
-// (one clFFT batch per channel); half spectra [NC][n0][n1][n2/2+1] complex.
+// Channel groups: a program handles NC = PME_CHANNELS channels per launch, columns first …
+// first+NC−1 of charges and potentials [N, PME_STRIDE] row-major (as ewald.cl, PME_STRIDE being
+// all C channels); the host walks the groups, so the meshes hold one group at a time (PMEKernels).
+// Layouts: real meshes [NC][n0][n1][n2] (one clFFT batch per channel); half spectra
+// [NC][n0][n1][n2/2+1] complex.
 //
 // Determinism without atomics: spreading is a gather over mesh points. Atoms are binned by
 // their stencil base into blocks of p×p×p mesh indices (CSR `blockStart`/`blockAtoms`, atoms
@@ -25,7 +28,11 @@
 #ifndef PME_CHANNELS
 #error "build with -DPME_CHANNELS=C"
 #endif
+#ifndef PME_STRIDE
+#error "build with -DPME_STRIDE=C (all channels of a charge row)"
+#endif
 #define NC PME_CHANNELS
+#define NS PME_STRIDE
 #define PI ((real)3.1415926535897932385)
 
 // The distinct blocks (of p indices) holding base values g, g+1, …, g+len−1 (mod n), in
@@ -60,7 +67,7 @@ inline real3 k_vector(const int g0, const int g1, const int g2, const int n0, co
 }
 
 // acc[ch] += Q_ch(g) at mesh point (g0, g1, g2): its covering blocks in first-seen order, the
-// atoms of each block in index order. w: [N, 3, p] stencil weights.
+// atoms of each block in index order. w: [N, 3, p] stencil weights; x: the group's first column.
 inline void spread_point(__global const int4 *base, __global const real *w, __global const real *x,
                          __global const int *blockStart, __global const int *blockAtoms, const int n0,
                          const int n1, const int n2, const int p, const int g0, const int g1, const int g2,
@@ -81,7 +88,7 @@ inline void spread_point(__global const int4 *base, __global const real *w, __gl
                     if (j0 >= p || j1 >= p || j2 >= p) continue;
                     __global const real *wi = w + (size_t)i * 3 * p;
                     const real weight = wi[j0] * wi[p + j1] * wi[2 * p + j2];
-                    for (int ch = 0; ch < NC; ch++) acc[ch] += x[(size_t)i * NC + ch] * weight;
+                    for (int ch = 0; ch < NC; ch++) acc[ch] += x[(size_t)i * NS + ch] * weight;
                 }
             }
 }
@@ -89,49 +96,49 @@ inline void spread_point(__global const int4 *base, __global const real *w, __gl
 // Q_ch(g) for every mesh point g (one work-item each: GPUs) and channel.
 __kernel void pme_spread(__global const int4 *base, __global const real *w, __global const real *x,
                          __global const int *blockStart, __global const int *blockAtoms,
-                         const int n0, const int n1, const int n2, const int p, __global real *mesh) {
+                         const int n0, const int n1, const int n2, const int p, const int first,
+                         __global real *mesh) {
     const int g = get_global_id(0), M = n0 * n1 * n2;
     if (g >= M) return;
+    x += first;
     real acc[NC];
     for (int ch = 0; ch < NC; ch++) acc[ch] = 0;
     spread_point(base, w, x, blockStart, blockAtoms, n0, n1, n2, p, g / (n1 * n2), (g / n2) % n1, g % n2, acc);
     for (int ch = 0; ch < NC; ch++) mesh[(size_t)ch * M + g] = acc[ch];
 }
 
-// The same Q_ch(g) for min(SPREAD_SEGMENT, p) consecutive mesh points along the last axis per
-// work-item (CPU devices): the blocks and the x/y stencil checks are walked once for the
-// segment, keeping the atoms that touch it (index, x·y weight, z offset k = base_z − z0 mod n2)
-// as candidates; then each point sums its candidates with 0 ≤ k − m < p. The candidates keep
-// the block order, which for each point is its own covering order, so every point gets the
-// same sum in the same order as pme_spread. More than SPREAD_CANDIDATES candidates (a dense
-// system on a coarse mesh): the segment falls back to pme_spread's loop, point by point.
+// CPU devices spread by segments of min(SPREAD_SEGMENT, p) consecutive mesh points along the
+// last axis. A segment's candidates are the atoms that touch it: (index, x·y weight, z offset
+// k = base_z − z0 mod n2), found by walking its covering blocks and checking the x/y stencils.
+// The walk depends only on the geometry, so it is done once per geometry (count, host prefix
+// sum, fill: a CSR over segments) and every spread, of every channel group, forward and
+// backward, only sums. (Walked inside each spread, it took ~45 of the ~70 ms of a 10-channel
+// spread of 13,824 atoms on PoCL, and grew with the number of channel groups.) The candidates
+// keep the block order, which for each point is its own covering order, so every point gets the
+// same sum in the same order as pme_spread.
 #ifndef SPREAD_SEGMENT
 #error "build with -DSPREAD_SEGMENT=S (PMEKernels.spreadSegment)"
 #endif
-#define SPREAD_CANDIDATES 64
 
-__kernel void pme_spread_segments(__global const int4 *base, __global const real *w, __global const real *x,
-                                  __global const int *blockStart, __global const int *blockAtoms,
-                                  const int n0, const int n1, const int n2, const int p, __global real *mesh) {
+// Segment t's candidates, written from entry[0], weightXY[0] unless entry is null; returns how
+// many. An entry packs the atom and its z offset k < 2p − 1 ≤ 23 as (atom << 5) | k.
+inline int segment_candidates(__global const int4 *base, __global const real *w, __global const int *blockStart,
+                              __global const int *blockAtoms, const int n0, const int n1, const int n2,
+                              const int p, const int t, __global int *entry, __global real *weightXY) {
     // At most p points, so that a segment's reach (len + p − 1 ≤ 2p − 1 ≤ n2 − 1) meets at most
     // 4 blocks and never wraps onto itself.
     const int S = min(SPREAD_SEGMENT, p);
-    const int segments = (n2 + S - 1) / S, M = n0 * n1 * n2;
-    const int t = get_global_id(0);
-    if (t >= n0 * n1 * segments) return;
+    const int segments = (n2 + S - 1) / S;
     const int g0 = t / (n1 * segments), g1 = (t / segments) % n1, z0 = (t % segments) * S;
     const int len = min(S, n2 - z0), reach = len + p - 1;
     const int nb1 = (n1 + p - 1) / p, nb2 = (n2 + p - 1) / p;
     int b0[4], b1[4], b2[4];
     const int c0 = covering_blocks(g0, p, n0, p, b0), c1 = covering_blocks(g1, p, n1, p, b1),
               c2 = covering_blocks(z0, reach, n2, p, b2);
-    int atom[SPREAD_CANDIDATES], offset[SPREAD_CANDIDATES];
-    real weightXY[SPREAD_CANDIDATES];
     int count = 0;
-    bool overflow = false;
-    for (int a = 0; a < c0 && !overflow; a++)
-        for (int b = 0; b < c1 && !overflow; b++)
-            for (int c = 0; c < c2 && !overflow; c++) {
+    for (int a = 0; a < c0; a++)
+        for (int b = 0; b < c1; b++)
+            for (int c = 0; c < c2; c++) {
                 const int block = (b0[a] * nb1 + b1[b]) * nb2 + b2[c];
                 for (int u = blockStart[block]; u < blockStart[block + 1]; u++) {
                     const int i = blockAtoms[u];
@@ -139,33 +146,67 @@ __kernel void pme_spread_segments(__global const int4 *base, __global const real
                     const int j0 = stencil_offset(s.x, g0, n0), j1 = stencil_offset(s.y, g1, n1),
                               k = stencil_offset(s.z, z0, n2);
                     if (j0 >= p || j1 >= p || k >= reach) continue;
-                    if (count == SPREAD_CANDIDATES) {
-                        overflow = true;
-                        break;
+                    if (entry) {
+                        __global const real *wi = w + (size_t)i * 3 * p;
+                        entry[count] = (i << 5) | k;
+                        weightXY[count] = wi[j0] * wi[p + j1];
                     }
-                    __global const real *wi = w + (size_t)i * 3 * p;
-                    atom[count] = i;
-                    offset[count] = k;
-                    weightXY[count] = wi[j0] * wi[p + j1];
                     count++;
                 }
             }
+    return count;
+}
+
+// counts[t]: segment t's number of candidates, for t < n0·n1·⌈n2/S⌉.
+__kernel void pme_segment_counts(__global const int4 *base, __global const real *w, __global const int *blockStart,
+                                 __global const int *blockAtoms, const int n0, const int n1, const int n2,
+                                 const int p, const int segments, __global int *counts) {
+    const int t = get_global_id(0);
+    if (t >= segments) return;
+    counts[t] = segment_candidates(base, w, blockStart, blockAtoms, n0, n1, n2, p, t, 0, 0);
+}
+
+// Segment t's candidates at start[t] … start[t+1]−1.
+__kernel void pme_segment_candidates(__global const int4 *base, __global const real *w,
+                                     __global const int *blockStart, __global const int *blockAtoms, const int n0,
+                                     const int n1, const int n2, const int p, const int segments,
+                                     __global const int *start, __global int *entry, __global real *weightXY) {
+    const int t = get_global_id(0);
+    if (t >= segments) return;
+    const int s = start[t];
+    segment_candidates(base, w, blockStart, blockAtoms, n0, n1, n2, p, t, entry + s, weightXY + s);
+}
+
+// Q_ch(g) for the points of segment t, one work-item per segment, from its candidates: each
+// candidate is read once and added to the points it touches (0 ≤ k − m < p), so every point still
+// sums its candidates in their order.
+__kernel void pme_spread_segments(__global const real *w, __global const real *x, __global const int *start,
+                                  __global const int *entry, __global const real *weightXY, const int n0, const int n1, const int n2,
+                                  const int p, const int first, __global real *mesh) {
+    const int S = min(SPREAD_SEGMENT, p);
+    const int segments = (n2 + S - 1) / S, M = n0 * n1 * n2;
+    const int t = get_global_id(0);
+    if (t >= n0 * n1 * segments) return;
+    x += first;
+    const int g0 = t / (n1 * segments), g1 = (t / segments) % n1, z0 = (t % segments) * S;
+    const int len = min(S, n2 - z0);
+    real acc[SPREAD_SEGMENT][NC];
+    for (int m = 0; m < len; m++)
+        for (int ch = 0; ch < NC; ch++) acc[m][ch] = 0;
+    for (int e = start[t]; e < start[t + 1]; e++) {
+        const int i = entry[e] >> 5, k = entry[e] & 31;
+        const real wxy = weightXY[e];
+        __global const real *wz = w + (size_t)i * 3 * p + 2 * p;
+        real xi[NC];
+        for (int ch = 0; ch < NC; ch++) xi[ch] = x[(size_t)i * NS + ch];
+        for (int m = max(0, k - p + 1); m <= min(len - 1, k); m++) {
+            const real weight = wxy * wz[k - m];
+            for (int ch = 0; ch < NC; ch++) acc[m][ch] += xi[ch] * weight;
+        }
+    }
     for (int m = 0; m < len; m++) {
         const int g = (g0 * n1 + g1) * n2 + z0 + m;
-        real acc[NC];
-        for (int ch = 0; ch < NC; ch++) acc[ch] = 0;
-        if (overflow) {
-            spread_point(base, w, x, blockStart, blockAtoms, n0, n1, n2, p, g0, g1, z0 + m, acc);
-        } else {
-            for (int e = 0; e < count; e++) {
-                const int j2 = offset[e] - m;
-                if (j2 < 0 || j2 >= p) continue;
-                const int i = atom[e];
-                const real weight = weightXY[e] * w[(size_t)i * 3 * p + 2 * p + j2];
-                for (int ch = 0; ch < NC; ch++) acc[ch] += x[(size_t)i * NC + ch] * weight;
-            }
-        }
-        for (int ch = 0; ch < NC; ch++) mesh[(size_t)ch * M + g] = acc[ch];
+        for (int ch = 0; ch < NC; ch++) mesh[(size_t)ch * M + g] = acc[m][ch];
     }
 }
 
@@ -193,7 +234,8 @@ __kernel void pme_convolve(__global const real *influence, __global const real2 
 
 // V_i,ch += ½ Σ_g w_i(g) φ_ch(g), one work-item per atom over its p³ points.
 __kernel void pme_gather(__global const int4 *base, __global const real *w, __global const real *phi,
-                         const int n0, const int n1, const int n2, const int p, const int N, __global real *v) {
+                         const int n0, const int n1, const int n2, const int p, const int N, const int first,
+                         __global real *v) {
     const int i = get_global_id(0);
     if (i >= N) return;
     const int4 s = base[i];
@@ -214,16 +256,18 @@ __kernel void pme_gather(__global const int4 *base, __global const real *w, __gl
             }
         }
     }
-    for (int ch = 0; ch < NC; ch++) v[(size_t)i * NC + ch] += (real)0.5 * acc[ch];
+    for (int ch = 0; ch < NC; ch++) v[(size_t)i * NS + first + ch] += (real)0.5 * acc[ch];
 }
 
 // ∂B/∂R_i += ½ Σ_ch [V̄_i ∇w_i·φ^q + q_i ∇w_i·φ^V̄] (§10.2 G6 on the mesh), with
 // ∇w_i(g) = Σ_A (∂w/∂u_A) ∂u_A/∂R; meshGradient = [∂u_0/∂R, ∂u_1/∂R, ∂u_2/∂R] row-major.
-// dw: [N, 3, p] stencil derivatives. One work-item per atom.
+// dw: [N, 3, p] stencil derivatives. One work-item per atom. With `gatherV`, also v += ½ Σ_g w_i(g)
+// φ^V̄(g), pme_gather's sum in its order (q̄'s reciprocal part), from the same stencil walk.
 __kernel void pme_gradient(__global const int4 *base, __global const real *w, __global const real *dw,
                            __global const real *q, __global const real *vbar, __global const real *phiQ,
                            __global const real *phiV, __global const real *meshGradient, const int n0,
-                           const int n1, const int n2, const int p, const int N, __global real *grad) {
+                           const int n1, const int n2, const int p, const int N, const int first,
+                           __global real *grad, const int gatherV, __global real *v) {
     const int i = get_global_id(0);
     if (i >= N) return;
     const int4 s = base[i];
@@ -231,19 +275,26 @@ __kernel void pme_gradient(__global const int4 *base, __global const real *w, __
     __global const real *wi = w + (size_t)i * 3 * p, *di = dw + (size_t)i * 3 * p;
     real qi[NC], vi[NC];
     for (int ch = 0; ch < NC; ch++) {
-        qi[ch] = q[(size_t)i * NC + ch];
-        vi[ch] = vbar[(size_t)i * NC + ch];
+        qi[ch] = q[(size_t)i * NS + first + ch];
+        vi[ch] = vbar[(size_t)i * NS + first + ch];
     }
     real3 du = (real3)(0, 0, 0);
+    real acc[NC];
+    for (int ch = 0; ch < NC; ch++) acc[ch] = 0;
     for (int j0 = 0; j0 < p; j0++) {
         const int g0 = s.x - j0 < 0 ? s.x - j0 + n0 : s.x - j0;
         for (int j1 = 0; j1 < p; j1++) {
             const int g1 = s.y - j1 < 0 ? s.y - j1 + n1 : s.y - j1;
+            const real w01 = wi[j0] * wi[p + j1];
             for (int j2 = 0; j2 < p; j2++) {
                 const int g2 = s.z - j2 < 0 ? s.z - j2 + n2 : s.z - j2;
                 const size_t g = ((size_t)g0 * n1 + g1) * n2 + g2;
                 real c = 0;
                 for (int ch = 0; ch < NC; ch++) c += vi[ch] * phiQ[ch * M + g] + qi[ch] * phiV[ch * M + g];
+                if (gatherV) {
+                    const real weight = w01 * wi[2 * p + j2];
+                    for (int ch = 0; ch < NC; ch++) acc[ch] += weight * phiV[ch * M + g];
+                }
                 du += c * (real3)(di[j0] * wi[p + j1] * wi[2 * p + j2], wi[j0] * di[p + j1] * wi[2 * p + j2],
                                   wi[j0] * wi[p + j1] * di[2 * p + j2]);
             }
@@ -255,6 +306,8 @@ __kernel void pme_gradient(__global const int4 *base, __global const real *w, __
     grad[3 * i] += gr.x;
     grad[3 * i + 1] += gr.y;
     grad[3 * i + 2] += gr.z;
+    if (gatherV)
+        for (int ch = 0; ch < NC; ch++) v[(size_t)i * NS + first + ch] += (real)0.5 * acc[ch];
 }
 
 // Strain derivative of B = ½ Σ_g Q^V̄ φ^q over the full spectrum, from the half spectra of q and

@@ -238,27 +238,93 @@ final class PMEKernelTests: XCTestCase {
     }
 
     /// The stages alone against the reference PMEMesh in float64: the gathering spread (Q per
-    /// channel) and the clFFT convolution (φ = Q ⊛ G·B/V, through R2C, influence and C2R).
+    /// channel) and the clFFT convolution (φ = Q ⊛ G·B/V, through R2C, influence and C2R), with
+    /// all 10 channels in one group and in groups of 2.
     func testSpreadAndConvolutionStagesMatchReference() throws {
         try withEwaldContext(Double.self) { context in
-            let kernels = try Kernels<Double>(context)
-            for c in [EwaldCases.bulk(neutral: false), EwaldCases.slab(axis: 0, neutral: true)] {
-                let pairs = try c.pairs()
-                let s = try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs,
-                                           reciprocal: .pme(PMEParameters(order: 6, spacing: 0.4)))
-                let mesh = try XCTUnwrap(s.pme), g = try kernels.pme.geometry(s)
-                let x = try CLBuffer<Double>(context, interleave(c.q))
-                let spread = try kernels.pme.spreadMesh(x, g).download()
-                let phi = try kernels.pme.meshPotentials(kernels.pme.spectrum(x, g), g).download()
-                let influence = mesh.influence()
-                for ch in c.q.indices {
-                    let q = mesh.spread(c.q[ch])
-                    let M = mesh.count
-                    XCTAssertLessThan(relativeError(Array(spread[(ch * M)..<((ch + 1) * M)]), q), 1e-14, "\(c.name) spread \(ch)")
-                    let reference = mesh.potentialMesh(mesh.structureFactor(q), influence)
-                    XCTAssertLessThan(relativeError(Array(phi[(ch * M)..<((ch + 1) * M)]), reference), 1e-12, "\(c.name) φ \(ch)")
+            for width in [EwaldCases.channels, 2] {
+                let pme = try PMEKernels<Double>(context: context, channels: EwaldCases.channels, group: width)
+                for c in [EwaldCases.bulk(neutral: false), EwaldCases.slab(axis: 0, neutral: true)] {
+                    let pairs = try c.pairs()
+                    let s = try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs,
+                                               reciprocal: .pme(PMEParameters(order: 6, spacing: 0.4)))
+                    let mesh = try XCTUnwrap(s.pme), g = try pme.geometry(s)
+                    XCTAssertEqual(g.group, width)
+                    let x = try CLBuffer<Double>(context, interleave(c.q))
+                    let influence = mesh.influence()
+                    for first in stride(from: 0, to: c.q.count, by: width) {
+                        let spread = try pme.spreadMesh(x, first: first, g).download()
+                        let phi = try pme.meshPotentials(pme.spectrum(x, first: first, g), g).download()
+                        let M = mesh.count
+                        XCTAssertEqual(spread.count, width * M)
+                        for ch in first..<(first + width) {
+                            let q = mesh.spread(c.q[ch]), r = (ch - first) * M..<((ch - first + 1) * M)
+                            XCTAssertLessThan(relativeError(Array(spread[r]), q), 1e-14, "\(c.name) spread \(ch), groups of \(width)")
+                            let reference = mesh.potentialMesh(mesh.structureFactor(q), influence)
+                            XCTAssertLessThan(relativeError(Array(phi[r]), reference), 1e-12, "\(c.name) φ \(ch), groups of \(width)")
+                        }
+                    }
                 }
             }
+        }
+    }
+
+    /// Channel groups change which channels share a mesh, not the numbers: with groups of 1, 2
+    /// and 5 of the 10 channels, the potentials and the charge cotangent are bit-identical to one
+    /// group (each channel is spread, transformed and gathered alone either way), and the
+    /// gradient and virial, whose sums over channels are split by group, agree to rounding.
+    /// float32 and float64, bulk and slab.
+    func testChannelGroupsGiveTheSameNumbers() throws {
+        try groupsAgree(Float.self, tolerance: 1e-6)
+        try groupsAgree(Double.self, tolerance: 1e-14)
+    }
+
+    func groupsAgree<T: CLReal>(_ type: T.Type, tolerance: Double) throws {
+        try withEwaldContext(T.self) { context in
+            let ewald = try EwaldKernels<T>(context: context, channels: EwaldCases.channels)
+            for base in [EwaldCases.bulk(neutral: false), EwaldCases.slab(axis: 2, neutral: true)] {
+                let c = base.rounded(to: T.self)
+                let pairs = try c.pairs()
+                let summation = try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs,
+                                                   reciprocal: .pme(PMEParameters(order: 6, spacing: 0.4)))
+                let q = try CLBuffer<T>(context, interleave(c.q).map { T($0) })
+                let vbar = try CLBuffer<T>(context, interleave(c.vbar).map { T($0) })
+                func run(_ width: Int) throws -> (v: [T], qBar: [T], gradient: [Double], virial: [Double]) {
+                    let pme = try PMEKernels<T>(context: context, channels: EwaldCases.channels, group: width)
+                    let device = try EwaldOperator<T>(ewald: ewald, pme: pme, summation: summation, pairs: pairs)
+                    XCTAssertEqual(device.mesh?.group, width)
+                    let v = try device.potentials(q, keepingForBackward: true).download()
+                    let (g, qBar) = try device.backward(cotangent: vbar)
+                    return (v, try qBar.download(), try g.positions.download().map(Double.init), g.virial.flatMap { $0 })
+                }
+                let whole = try run(EwaldCases.channels)
+                for width in [1, 2, 5] {
+                    let grouped = try run(width)
+                    let name = "\(c.name) \(T.self), groups of \(width)"
+                    XCTAssertEqual(grouped.v.map { Double($0).bitPattern }, whole.v.map { Double($0).bitPattern }, name)
+                    XCTAssertEqual(grouped.qBar.map { Double($0).bitPattern }, whole.qBar.map { Double($0).bitPattern }, name)
+                    XCTAssertLessThan(relativeError(grouped.gradient, whole.gradient), tolerance, name)
+                    XCTAssertLessThan(relativeError(grouped.virial, whole.virial), tolerance, name)
+                }
+            }
+        }
+    }
+
+    /// The group width chosen per geometry: the largest divisor of the channels whose meshes fit
+    /// the byte budget, at least one channel; a fixed width must divide the channels.
+    func testGroupWidthFollowsTheMeshSize() throws {
+        try withEwaldContext(Float.self) { context in
+            let budget = 8 << 20, perChannel = budget / 4  // float32 mesh points in the budget
+            let pme = try PMEKernels<Float>(context: context, channels: 10, groupBytes: budget)
+            XCTAssertEqual(pme.groupWidth(meshPoints: 1000), 10)
+            XCTAssertEqual(pme.groupWidth(meshPoints: perChannel / 10), 10)
+            XCTAssertEqual(pme.groupWidth(meshPoints: perChannel / 10 + 1), 5)
+            XCTAssertEqual(pme.groupWidth(meshPoints: perChannel / 4), 2)
+            XCTAssertEqual(pme.groupWidth(meshPoints: perChannel), 1)
+            XCTAssertEqual(pme.groupWidth(meshPoints: 10 * perChannel), 1)
+            XCTAssertEqual(try PMEKernels<Float>(context: context, channels: 10, group: 5).groupWidth(meshPoints: 1), 5)
+            XCTAssertThrowsError(try PMEKernels<Float>(context: context, channels: 10, group: 3))
+            XCTAssertThrowsError(try PMEKernels<Float>(context: context, channels: 10, group: 0))
         }
     }
 
@@ -297,11 +363,11 @@ final class PMEKernelTests: XCTestCase {
         }
     }
 
-    /// Spreading per segment of mesh points (CPUs) gives bit for bit what one work-item per point
-    /// (GPUs) gives: a bulk and two slab meshes (segments cut short at the end of the last axis;
-    /// order 4, whose segments are 4 points),
-    /// and 400 atoms on a 16-point mesh, where segments overflow their candidate list and fall
-    /// back to the per-point loop. float32 and float64.
+    /// Spreading per segment of mesh points from candidate lists (CPUs) gives bit for bit what one
+    /// work-item per point walking its blocks (GPUs) gives: a bulk and two slab meshes (segments
+    /// cut short at the end of the last axis; order 4, whose segments are 4 points), and 400
+    /// atoms on a 16-point mesh, whose segments have long candidate lists; the whole group and
+    /// a group of 3 of 9 channels. float32 and float64.
     func testSpreadShapesAreBitIdentical() throws {
         try spreadShapes(Float.self)
         try spreadShapes(Double.self)
@@ -320,17 +386,24 @@ final class PMEKernelTests: XCTestCase {
                          (EwaldCases.slab(axis: 0, neutral: true), PMEParameters(order: 8, spacing: 0.45)),
                          (EwaldCases.slab(axis: 0, neutral: true), PMEParameters(order: 4, spacing: 0.625)),
                          (dense, PMEParameters(order: 8, spacing: 0.875))]
-            let shapes = try KernelShape.allCases.map { try PMEKernels<T>(context: context, channels: EwaldCases.channels, spreadShape: $0) }
-            for (c, parameters) in cases {
-                let pairs = try c.pairs()
-                let s = try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs,
-                                           reciprocal: .pme(parameters))
-                let x = try CLBuffer<T>(context, interleave(c.q).map { T($0) })
-                let meshes = try shapes.map { try $0.spreadMesh(x, $0.geometry(s)).download().map { Double($0).bitPattern } }
-                let size = try XCTUnwrap(s.pme).size
-                print("spread shapes \(T.self) \(c.positions.count) atoms, mesh \(size)")
-                XCTAssertEqual(meshes[0], meshes[1], "\(c.name) \(T.self) mesh \(size)")
-                XCTAssertTrue(meshes[0].contains { $0 != 0 }, "a mesh with charge on it")
+            for (channels, width, first) in [(EwaldCases.channels, EwaldCases.channels, 0), (9, 3, 3)] {
+                let shapes = try KernelShape.allCases.map {
+                    try PMEKernels<T>(context: context, channels: channels, group: width, spreadShape: $0)
+                }
+                for (c, parameters) in cases {
+                    let pairs = try c.pairs()
+                    let s = try EwaldSummation(positions: c.positions, cell: c.cell, pbc: c.pbc, cutoff: c.cutoff, pairs: pairs,
+                                               reciprocal: .pme(parameters))
+                    let x = try CLBuffer<T>(context, interleave(Array(c.q.prefix(channels))).map { T($0) })
+                    let meshes = try shapes.map {
+                        try $0.spreadMesh(x, first: first, $0.geometry(s)).download().map { Double($0).bitPattern }
+                    }
+                    let size = try XCTUnwrap(s.pme).size
+                    print("spread shapes \(T.self) \(c.positions.count) atoms, mesh \(size), channels \(first)..<\(first + width)")
+                    XCTAssertEqual(meshes[0], meshes[1], "\(c.name) \(T.self) mesh \(size)")
+                    XCTAssertEqual(meshes[0].count, width * size.x * size.y * size.z)
+                    XCTAssertTrue(meshes[0].contains { $0 != 0 }, "a mesh with charge on it")
+                }
             }
         }
     }
