@@ -19,7 +19,7 @@ struct DeviceInitialStage<T: CLReal> {
     private var scalarCache = DeviceUpdate<T>.Cache(), sphericalCache = DeviceUpdate<T>.Cache()
     private var hidden: CLBuffer<T>? = nil
     private var sphericalOut: CLBuffer<T>? = nil
-    private var energyCache = CLMLPCache<T>()
+    private var energyCache = CLMLPCache<T>(keeping: .input)
 
     init(weights: DeviceWeights<T>.Initial, speciesPairs: DeviceSpeciesPairs<T>, config: LoremConfig) {
         self.w = weights

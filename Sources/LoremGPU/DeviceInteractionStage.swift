@@ -16,7 +16,7 @@ struct DeviceInteractionStage<T: CLReal> {
     /// The stage's inputs, from which several chunks recompute their pair tensors.
     private var inputs: (h: CLBuffer<T>, A: CLBuffer<T>)? = nil
     private var scalarCache = DeviceUpdate<T>.Cache()
-    private var energyCache = CLMLPCache<T>()
+    private var energyCache = CLMLPCache<T>(keeping: .input)
     // Equivariant half.
     private var nodesIn: CLBuffer<T>? = nil
     private var nodeDense: CLBuffer<T>? = nil

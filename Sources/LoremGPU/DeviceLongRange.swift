@@ -36,7 +36,7 @@ struct DeviceLongRange<T: CLReal> {
 struct DeviceLongRangeStage<T: CLReal> {
     let parent: DeviceLongRange<T>
     private var ewald = BatchEwald()
-    private var chargeCache = CLMLPCache<T>()
+    private var chargeCache = CLMLPCache<T>(keeping: .input)
     private var chargeHidden: CLBuffer<T>? = nil
     private var charges: CLBuffer<T>? = nil
     private var potentials: CLBuffer<T>? = nil
@@ -45,7 +45,7 @@ struct DeviceLongRangeStage<T: CLReal> {
     /// U = Tensor(Φ, A): the degree norms' input, and LoremBEC's last tensor head's.
     private(set) var mixed: CLBuffer<T>? = nil
     private var updateCache = DeviceUpdate<T>.Cache()
-    private var energyCache = CLMLPCache<T>()
+    private var energyCache = CLMLPCache<T>(keeping: .input)
 
     init(parent: DeviceLongRange<T>) {
         self.parent = parent

@@ -16,7 +16,7 @@ struct DeviceUpdate<T: CLReal> {
     var features: Int { norm0.features }
 
     struct Cache {
-        var mlp0 = CLMLPCache<T>(), mlp1 = CLMLPCache<T>()
+        var mlp0 = CLMLPCache<T>(keeping: .input), mlp1 = CLMLPCache<T>(keeping: .input)
         var norm0 = CLLayerNormCache<T>(), norm1 = CLLayerNormCache<T>()
     }
 

@@ -96,6 +96,22 @@ final class DenseKernelTests: XCTestCase {
         let xBarDevice = try kernels.mlpBackward(try upload(kernels.context, yBar, as: T.self), rows: rows, mlp,
                                                  cache: cache)
         expectClose(T.self, relativeError(try xBarDevice.download(), xBar.data), "mlp backward \(label)")
+
+        // Keeping only the input: the backward recomputes the pre-activations with the same
+        // kernels on the same input, so y and x̄ are the same bits, and the cache holds no
+        // hidden-layer buffer between the passes.
+        var lean = CLMLPCache<T>(keeping: .input)
+        let xDevice = try upload(kernels.context, x, as: T.self)
+        let yLean = try kernels.mlp(xDevice, rows: rows, mlp, cache: &lean)
+        XCTAssertTrue(lean.preActivations.isEmpty, "mlp \(label): an input cache keeps no pre-activations")
+        XCTAssertTrue(lean.input === xDevice, "mlp \(label): an input cache keeps the input")
+        XCTAssertEqual(try yLean.download(), try yDevice.download(), "mlp \(label): y with an input cache")
+        let xBarLean = try kernels.mlpBackward(try upload(kernels.context, yBar, as: T.self), rows: rows, mlp,
+                                               cache: lean)
+        XCTAssertEqual(try xBarLean.download(), try xBarDevice.download(), "mlp backward \(label): input cache")
+        XCTAssertThrowsError(try kernels.mlpBackward(try upload(kernels.context, yBar, as: T.self), rows: rows,
+                                                     mlp, cache: CLMLPCache<T>(keeping: .input)),
+                             "mlp backward \(label): an input cache without a forward pass")
     }
 
     func testLayerNorm() throws {

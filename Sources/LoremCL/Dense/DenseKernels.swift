@@ -97,36 +97,66 @@ public final class DenseKernels<T: CLReal> {
 
     /// Dense → silu → … → Dense, keeping the hidden pre-activations in `cache`.
     public func mlp(_ x: CLBuffer<T>, rows: Int, _ mlp: CLMLP<T>, cache: inout CLMLPCache<T>) throws -> CLBuffer<T> {
-        var h = x
-        cache.preActivations = []
-        for (index, layer) in mlp.layers.enumerated() {
-            let z = try dense(h, rows: rows, layer)
-            if index == mlp.layers.count - 1 { return z }
-            cache.preActivations.append(z)
-            h = try CLBuffer<T>(context, shape: [rows, layer.outputs], name: "MLP hidden activations")
-            try silu(z, count: rows * layer.outputs, into: h)
-        }
-        return h
+        let (y, pre) = try forward(x, rows: rows, mlp, keeping: cache.keeping == .preActivations)
+        cache.preActivations = pre
+        cache.input = cache.keeping == .input ? x : nil
+        return y
     }
 
     public func mlp(_ x: CLBuffer<T>, rows: Int, _ mlp: CLMLP<T>) throws -> CLBuffer<T> {
-        var cache = CLMLPCache<T>()
-        return try self.mlp(x, rows: rows, mlp, cache: &cache)
+        try forward(x, rows: rows, mlp, keeping: false).output
+    }
+
+    /// The MLP's output and, with `keeping`, each hidden layer's pre-activation.
+    private func forward(_ x: CLBuffer<T>, rows: Int, _ mlp: CLMLP<T>, keeping: Bool) throws
+        -> (output: CLBuffer<T>, preActivations: [CLBuffer<T>])
+    {
+        var h = x, kept: [CLBuffer<T>] = []
+        for (index, layer) in mlp.layers.enumerated() {
+            let z = try dense(h, rows: rows, layer)
+            if index == mlp.layers.count - 1 { return (z, kept) }
+            if keeping { kept.append(z) }
+            h = try CLBuffer<T>(context, shape: [rows, layer.outputs], name: "MLP hidden activations")
+            try silu(z, count: rows * layer.outputs, into: h)
+        }
+        return (h, kept)
+    }
+
+    /// The hidden layers' pre-activations of the MLP at input x: the forward up to the last
+    /// hidden layer, as `mlp` computes them.
+    public func preActivations(_ x: CLBuffer<T>, rows: Int, _ mlp: CLMLP<T>) throws -> [CLBuffer<T>] {
+        var h = x, kept: [CLBuffer<T>] = []
+        for (index, layer) in mlp.layers.dropLast().enumerated() {
+            let z = try dense(h, rows: rows, layer)
+            kept.append(z)
+            if index < mlp.layers.count - 2 {
+                h = try CLBuffer<T>(context, shape: [rows, layer.outputs], name: "MLP hidden activations")
+                try silu(z, count: rows * layer.outputs, into: h)
+            }
+        }
+        return kept
     }
 
     /// x̄ of the MLP from ȳ and the forward's cache.
     public func mlpBackward(_ yBar: CLBuffer<T>, rows: Int, _ mlp: CLMLP<T>, cache: CLMLPCache<T>) throws
         -> CLBuffer<T>
     {
-        guard cache.preActivations.count == mlp.layers.count - 1 else {
-            throw CLError.sizeMismatch(
-                "MLP backward: cache has \(cache.preActivations.count) pre-activations for \(mlp.layers.count) layers")
+        var pre = cache.preActivations
+        if cache.keeping == .input {
+            guard let input = cache.input else { throw CLError.sizeMismatch("MLP backward: the cache holds no forward pass") }
+            pre = try preActivations(input, rows: rows, mlp)
+        }
+        guard pre.count == mlp.layers.count - 1 else {
+            throw CLError.sizeMismatch("MLP backward: cache has \(pre.count) pre-activations for \(mlp.layers.count) layers")
         }
         var g = yBar
         for index in stride(from: mlp.layers.count - 1, through: 0, by: -1) {
             let layer = mlp.layers[index]
             g = try denseBackward(g, rows: rows, layer)
-            if index > 0 { try siluBackward(g, preActivation: cache.preActivations[index - 1], count: rows * layer.inputs) }
+            if index > 0 {
+                try siluBackward(g, preActivation: pre[index - 1], count: rows * layer.inputs)
+                if cache.keeping == .input { pre.removeLast() }  // its last use: a recomputed one is freed
+            }
         }
         return g
     }

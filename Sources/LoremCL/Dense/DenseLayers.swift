@@ -40,10 +40,18 @@ public struct CLLayerNorm<T: CLReal> {
     }
 }
 
-/// What `DenseKernels.mlp` keeps for its backward: each hidden layer's pre-activation.
+/// What `DenseKernels.mlp` keeps for its backward: each hidden layer's pre-activation, or only
+/// the MLP's input, from which `mlpBackward` recomputes them (the same kernels on the same
+/// input: the same bits). Why the input: a pre-activation is [rows, hidden], 256 columns for
+/// lorem-jax's defaults, the input [rows, d], 128, and often held anyway by whoever made it;
+/// the per-atom MLPs' pre-activations were 94.5 MiB of the engine's peak at 13,824 atoms of
+/// NaCl. The caller must not overwrite the input before the backward.
 public struct CLMLPCache<T: CLReal> {
+    public enum Keeping: Sendable { case preActivations, input }
+    public let keeping: Keeping
     public var preActivations: [CLBuffer<T>] = []
-    public init() {}
+    public var input: CLBuffer<T>? = nil
+    public init(keeping: Keeping = .preActivations) { self.keeping = keeping }
 }
 
 /// What `DenseKernels.layerNorm` keeps for its backward: x − μ and rsqrt(ν + ε) per row.
