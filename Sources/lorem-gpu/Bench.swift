@@ -94,7 +94,7 @@ struct Bench: ParsableCommand {
                     print("  " + stage.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: "%9.1f ms", ms))
                 }
                 let total = largest.kernels.reduce(0) { $0 + $1.ms }
-                print(String(format: "kernels of the same evaluation, by device time (%.1f ms in all; clFFT's own kernels not included):", total))
+                print(String(format: "kernels of the same evaluation, by device time (%.1f ms in all; clFFT's transforms timed on the host, queue drained around each):", total))
                 for (kernel, ms, calls) in largest.kernels.prefix(15) {
                     print("  " + kernel.padding(toLength: 34, withPad: " ", startingAt: 0)
                         + String(format: "%9.1f ms %5.1f%% %5d launches", ms, 100 * ms / max(total, 1e-9), calls))

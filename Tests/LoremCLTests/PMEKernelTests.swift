@@ -102,7 +102,7 @@ final class PMEKernelTests: XCTestCase {
 
     /// clFFT works in a scratch buffer of ours, not its own: it is counted by the context's
     /// memory ledger while the transform is queued and freed after, and a second transform
-    /// gives the same bits (no state kept in it).
+    /// gives the same bits (no state kept in it), also when profiled.
     func testFFTScratchIsCountedAndFreed() throws {
         try withEwaldContext(Float.self) { context in
             let n = SIMD3(24, 20, 18), batch = 3
@@ -118,6 +118,17 @@ final class PMEKernelTests: XCTestCase {
             XCTAssertEqual(context.memory.bytesInUse, held, "the scratch is freed once the transform is queued")
             XCTAssertEqual(context.memory.peakBytes, held + plan.scratchBytes, "the scratch is counted")
             try plan.execute(real, into: b)
+            XCTAssertEqual(try a.download().map(\.bitPattern), try b.download().map(\.bitPattern))
+            // A profiling run counts each transform under one name (clFFT launches its own
+            // kernels, which the context's launches never see), with the same bits.
+            let times = CLKernelTimes()
+            context.kernelTimes = times
+            try plan.execute(real, into: b)
+            try plan.execute(real, into: b)
+            context.kernelTimes = nil
+            XCTAssertEqual(times.totals.map(\.kernel), ["clFFT R2C"])
+            XCTAssertEqual(times.totals.first?.calls, 2)
+            XCTAssertGreaterThan(times.totals.first?.seconds ?? 0, 0)
             XCTAssertEqual(try a.download().map(\.bitPattern), try b.download().map(\.bitPattern))
         }
     }

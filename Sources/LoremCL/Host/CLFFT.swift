@@ -115,8 +115,18 @@ public final class CLFFTPlan {
         // released buffer until the commands using it are done); the spectra have its size.
         let bytes = scratchBytes
         let scratch = bytes > 0 ? try CLBuffer<UInt8>(context, count: bytes, name: "clFFT scratch") : nil
+        // Profiling runs: clFFT launches its own kernels (one or several passes), so the transform
+        // is timed on the host between two queue drains and reported under one name.
+        let times = context.kernelTimes
+        if times != nil { try context.finish() }
+        let start = DispatchTime.now().uptimeNanoseconds
         try fftCheck(clfftEnqueueTransform(handle, sign, 1, &queue, 0, nil, nil, &inputs, &outputs, scratch?.mem),
                      "clfftEnqueueTransform(\(size), batch \(batch))")
+        if let times {
+            try context.finish()
+            let name = "clFFT " + (direction == .forward ? "R2C" : "C2R")
+            times.add(name, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        }
         withExtendedLifetime(scratch) {}
     }
 }

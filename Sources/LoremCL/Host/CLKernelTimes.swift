@@ -2,8 +2,8 @@ import Foundation
 
 /// Device time per kernel name, summed over launches, while a context collects it
 /// (`CLContext.kernelTimes`): every launch then waits for its event and adds the command's
-/// profiled duration, so collect only in a profiling run, never in timed ones. Kernels that
-/// libraries launch themselves (clFFT's) are not seen.
+/// profiled duration, so collect only in a profiling run, never in timed ones. clFFT launches
+/// its own kernels; `CLFFTPlan.execute` times each transform on the host instead.
 public final class CLKernelTimes: @unchecked Sendable {
     private let lock = NSLock()
     private var entries: [String: (seconds: Double, calls: Int)] = [:]
