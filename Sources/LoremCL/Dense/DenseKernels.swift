@@ -97,24 +97,25 @@ public final class DenseKernels<T: CLReal> {
 
     /// Dense → silu → … → Dense, keeping the hidden pre-activations in `cache`.
     public func mlp(_ x: CLBuffer<T>, rows: Int, _ mlp: CLMLP<T>, cache: inout CLMLPCache<T>) throws -> CLBuffer<T> {
-        let (y, pre) = try forward(x, rows: rows, mlp, keeping: cache.keeping == .preActivations)
+        let (y, pre) = try forward(x, rows: rows, mlp.layers[...], keeping: cache.keeping == .preActivations)
         cache.preActivations = pre
         cache.input = cache.keeping == .input ? x : nil
         return y
     }
 
     public func mlp(_ x: CLBuffer<T>, rows: Int, _ mlp: CLMLP<T>) throws -> CLBuffer<T> {
-        try forward(x, rows: rows, mlp, keeping: false).output
+        try forward(x, rows: rows, mlp.layers[...], keeping: false).output
     }
 
-    /// The MLP's output and, with `keeping`, each hidden layer's pre-activation.
-    private func forward(_ x: CLBuffer<T>, rows: Int, _ mlp: CLMLP<T>, keeping: Bool) throws
+    /// The output of `layers` (Dense → silu → … → Dense) and, with `keeping`, each hidden
+    /// layer's pre-activation.
+    private func forward(_ x: CLBuffer<T>, rows: Int, _ layers: ArraySlice<CLDenseLayer<T>>, keeping: Bool) throws
         -> (output: CLBuffer<T>, preActivations: [CLBuffer<T>])
     {
         var h = x, kept: [CLBuffer<T>] = []
-        for (index, layer) in mlp.layers.enumerated() {
+        for (index, layer) in layers.enumerated() {
             let z = try dense(h, rows: rows, layer)
-            if index == mlp.layers.count - 1 { return (z, kept) }
+            if index == layers.count - 1 { return (z, kept) }
             if keeping { kept.append(z) }
             h = try CLBuffer<T>(context, shape: [rows, layer.outputs], name: "MLP hidden activations")
             try silu(z, count: rows * layer.outputs, into: h)
@@ -122,19 +123,12 @@ public final class DenseKernels<T: CLReal> {
         return (h, kept)
     }
 
-    /// The hidden layers' pre-activations of the MLP at input x: the forward up to the last
-    /// hidden layer, as `mlp` computes them.
+    /// The hidden layers' pre-activations of the MLP at input x, as `mlp` computes them: the
+    /// forward of every layer but the last, whose own output is the last hidden layer's.
     public func preActivations(_ x: CLBuffer<T>, rows: Int, _ mlp: CLMLP<T>) throws -> [CLBuffer<T>] {
-        var h = x, kept: [CLBuffer<T>] = []
-        for (index, layer) in mlp.layers.dropLast().enumerated() {
-            let z = try dense(h, rows: rows, layer)
-            kept.append(z)
-            if index < mlp.layers.count - 2 {
-                h = try CLBuffer<T>(context, shape: [rows, layer.outputs], name: "MLP hidden activations")
-                try silu(z, count: rows * layer.outputs, into: h)
-            }
-        }
-        return kept
+        guard mlp.layers.count > 1 else { return [] }
+        let (last, kept) = try forward(x, rows: rows, mlp.layers.dropLast(), keeping: true)
+        return kept + [last]
     }
 
     /// x̄ of the MLP from ȳ and the forward's cache.

@@ -29,11 +29,11 @@ public final class PMEGeometry<T: CLReal> {
     let meshGradient: CLBuffer<T>
     /// G·B/V on the half spectrum [n0][n1][n2/2+1], filled by `PMEKernels.geometry`.
     let influence: CLBuffer<T>
+    /// Channels per group (`PMEKernels.groupWidth`), set by `PMEKernels.geometry`.
+    var group = 1
     /// The spreading candidates of each segment of mesh points (rows-shaped spreading,
     /// Kernels/pme.cl `pme_spread_segments`), made by `PMEKernels.geometry`: a CSR over
     /// segments of (atom << 5 | z offset) and x·y weight, about 2p² entries per atom.
-    /// Channels per group (`PMEKernels.groupWidth`), set by `PMEKernels.geometry`.
-    var group = 1
     var segments: (start: CLBuffer<Int32>, entries: CLBuffer<Int32>, weights: CLBuffer<T>)? = nil
 
     public var realCount: Int { size.x * size.y * size.z }

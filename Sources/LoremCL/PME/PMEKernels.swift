@@ -189,13 +189,7 @@ public final class PMEKernels<T: CLReal> {
     /// group: what the backward of V = A·q needs of q again, kept from the forward instead of a
     /// second spread and two FFTs. `addGradient` drops each group's after its last use.
     public final class ChargeMesh {
-        var spectra: [CLBuffer<T>?]
-        var potentials: [CLBuffer<T>?]
-
-        init() {
-            spectra = []
-            potentials = []
-        }
+        var groups: [(spectrum: CLBuffer<T>, potentials: CLBuffer<T>)?] = []
     }
 
     /// v [N, C] += V^k, the reciprocal-space potentials of charges x [N, C] (§9), one channel
@@ -211,8 +205,7 @@ public final class PMEKernels<T: CLReal> {
             let f = try spectrum(x, first: first, g)
             let phi = try meshPotentials(f, g)
             try gatherPotentials(phi, first: first, g, addingTo: v)
-            kept.spectra.append(f)
-            kept.potentials.append(phi)
+            kept.groups.append((f, phi))
         }
         return kept
     }
@@ -245,15 +238,10 @@ public final class PMEKernels<T: CLReal> {
                 for (e, s) in try columnSums(rows, n.x * n.y, 10).enumerated() { sums[e] += s }
             }
             let phiQ: CLBuffer<T>
-            if let chargeMesh, k < chargeMesh.spectra.count, let fq = chargeMesh.spectra[k] {
-                try virialRows(fq)
-                chargeMesh.spectra[k] = nil
-                if let kept = chargeMesh.potentials[k] {
-                    chargeMesh.potentials[k] = nil
-                    phiQ = kept
-                } else {
-                    phiQ = try meshPotentials(consuming: fq, g)
-                }
+            if let chargeMesh, k < chargeMesh.groups.count, let kept = chargeMesh.groups[k] {
+                chargeMesh.groups[k] = nil
+                try virialRows(kept.spectrum)
+                phiQ = kept.potentials
             } else {
                 let fq = try spectrum(q, first: first, g)
                 try virialRows(fq)
