@@ -3,9 +3,9 @@
 // terms stay with Kernels/ewald.cl, exactly as for the exact k-sum.
 //
 //   spread     Q_ch(g) = Σ_i x_i,ch w_i(g)                 (pme_spread, a gather: see below)
-//   transform  F = R2C(Q) (clFFT, e^{−2πi m·g/n}; the host owns the plans)
+//   transform  F = FFT(Q) (clFFT, in-place complex, e^{−2πi m·g/n}; the host owns the plans)
 //   convolve   F'(m) = G(k_m) B(m) / V · F(m)               (pme_influence once, pme_convolve)
-//   transform  φ = C2R(F') (unnormalised)
+//   transform  φ = FFT⁻¹(F') (unnormalised)
 //   gather     V_i,ch += ½ Σ_g w_i(g) φ_ch(g)                 (pme_gather)
 //
 // with w_i(g) = Π_A M_p(u_iA − g_A + …): atom i touches the p³ points g_A = (base_iA − j_A) mod n_A
@@ -13,11 +13,16 @@
 // B(m) = Π_A |b_A(m_A)|². The clFFT sign convention is the conjugate of the reference's
 // F(m) = Σ Q e^{+2πi m·g/n}; G·B is even in m, so φ is the same.
 //
+// Channel pairs: two real channels share one complex mesh, channel 2j its real and 2j+1 its
+// imaginary part. G·B is real and even in m, so FFT⁻¹(G·B·FFT(Q_a + i Q_b)) = φ_a + i φ_b: the
+// pair needs no unpacking, and half as many (complex) transforms as the channels' real ones.
+//
 // Channel groups: a program handles NC = PME_CHANNELS channels per launch, columns first …
 // first+NC−1 of charges and potentials [N, PME_STRIDE] row-major (as ewald.cl, PME_STRIDE being
 // all C channels); the host walks the groups, so the meshes hold one group at a time (PMEKernels).
-// Layouts: real meshes [NC][n0][n1][n2] (one clFFT batch per channel); half spectra
-// [NC][n0][n1][n2/2+1] complex.
+// Layout: NP = ⌈NC/2⌉ interleaved complex meshes [NP][n0][n1][n2] (one clFFT batch per pair);
+// with NC odd, the last pair's imaginary part is zero. The influence is kept on the half
+// spectrum [n0][n1][n2/2+1] and read through its symmetry for m2 > n2/2.
 //
 // Determinism without atomics: spreading is a gather over mesh points. Atoms are binned by
 // their stencil base into blocks of p×p×p mesh indices (CSR `blockStart`/`blockAtoms`, atoms
@@ -32,6 +37,7 @@
 #error "build with -DPME_STRIDE=C (all channels of a charge row)"
 #endif
 #define NC PME_CHANNELS
+#define NP ((NC + 1) / 2)
 #define NS PME_STRIDE
 #define PI ((real)3.1415926535897932385)
 
@@ -54,6 +60,10 @@ inline int stencil_offset(const int base, const int g, const int n) {
     const int j = base - g;
     return j < 0 ? j + n : j;
 }
+
+// Where channel ch of mesh point g is, in reals: the real (ch even) or imaginary part of pair
+// ch/2's complex mesh of M points.
+inline size_t mesh_index(const int ch, const size_t g, const size_t M) { return ((size_t)(ch >> 1) * M + g) * 2 + (ch & 1); }
 
 // Frequency of mesh index g in fftfreq order: 0, 1, …, ⌈n/2⌉−1, −⌊n/2⌋, …, −1.
 inline int frequency(const int g, const int n) { return g < (n + 1) / 2 ? g : g - n; }
@@ -104,7 +114,8 @@ __kernel void pme_spread(__global const int4 *base, __global const real *w, __gl
     real acc[NC];
     for (int ch = 0; ch < NC; ch++) acc[ch] = 0;
     spread_point(base, w, x, blockStart, blockAtoms, n0, n1, n2, p, g / (n1 * n2), (g / n2) % n1, g % n2, acc);
-    for (int ch = 0; ch < NC; ch++) mesh[(size_t)ch * M + g] = acc[ch];
+    for (int ch = 0; ch < NC; ch++) mesh[mesh_index(ch, g, M)] = acc[ch];
+    if (NC & 1) mesh[mesh_index(NC, g, M)] = 0;
 }
 
 // CPU devices spread by segments of min(SPREAD_SEGMENT, p) consecutive mesh points along the
@@ -206,30 +217,57 @@ __kernel void pme_spread_segments(__global const real *w, __global const real *x
     }
     for (int m = 0; m < len; m++) {
         const int g = (g0 * n1 + g1) * n2 + z0 + m;
-        for (int ch = 0; ch < NC; ch++) mesh[(size_t)ch * M + g] = acc[m][ch];
+        for (int ch = 0; ch < NC; ch++) mesh[mesh_index(ch, g, M)] = acc[m][ch];
+        if (NC & 1) mesh[mesh_index(NC, g, M)] = 0;
     }
 }
 
-// G(k_m) B(m) / V on the half spectrum [n0][n1][n2/2+1], 0 at m = 0. moduli: the n0, n1, n2
-// values of |b_A|² one axis after the other. global = (n0, n1, n2/2+1).
+// G(k_m) B(m) / V at mesh point (g0, g1, g2), 0 at m = 0. moduli: the n0, n1, n2 values of
+// |b_A|² one axis after the other.
+inline real influence_value(__global const real *moduli, __global const real *basis, const int n0, const int n1,
+                            const int n2, const real sigma, const real volume, const int g0, const int g1,
+                            const int g2) {
+    const real3 k = k_vector(g0, g1, g2, n0, n1, n2, basis);
+    const real k2 = dot(k, k);
+    return k2 == 0 ? 0
+                   : 4 * PI * exp(-(real)0.5 * sigma * sigma * k2) / k2 * moduli[g0] * moduli[n0 + g1]
+                         * moduli[n0 + n1 + g2] / volume;
+}
+
+// ½[G·B/V (m) + G·B/V (−m)] on the half spectrum [n0][n1][n2/2+1]. global = (n0, n1, n2/2+1).
+// The two differ only on the Nyquist planes (m_A = n_A/2, whose fftfreq is −n_A/2 for m and −m
+// alike, so k_{−m} ≠ −k_m in a triclinic cell). The reference takes the real part of a full
+// complex inverse, which for a real mesh is the convolution with this even part; evened here, a
+// pair's inverse transform keeps its two channels apart exactly.
 __kernel void pme_influence(__global const real *moduli, __global const real *basis, const int n0, const int n1,
                             const int n2, const real sigma, const real volume, __global real *out) {
     const int g0 = get_global_id(0), g1 = get_global_id(1), g2 = get_global_id(2), h2 = n2 / 2 + 1;
     if (g0 >= n0 || g1 >= n1 || g2 >= h2) return;
-    const real3 k = k_vector(g0, g1, g2, n0, n1, n2, basis);
-    const real k2 = dot(k, k);
     out[((size_t)g0 * n1 + g1) * h2 + g2] =
-        k2 == 0 ? 0
-                : 4 * PI * exp(-(real)0.5 * sigma * sigma * k2) / k2 * moduli[g0] * moduli[n0 + g1]
-                      * moduli[n0 + n1 + g2] / volume;
+        (real)0.5 * (influence_value(moduli, basis, n0, n1, n2, sigma, volume, g0, g1, g2)
+                     + influence_value(moduli, basis, n0, n1, n2, sigma, volume, (n0 - g0) % n0, (n1 - g1) % n1,
+                                       (n2 - g2) % n2));
 }
 
-// F'(m) = influence(m) F(m) for every channel's half spectrum: [NC, Mh] complex.
-__kernel void pme_convolve(__global const real *influence, __global const real2 *f, const int Mh,
-                           __global real2 *out) {
-    const int t = get_global_id(0);
-    if (t >= NC * Mh) return;
-    out[t] = influence[t % Mh] * f[t];
+// The even G·B/V at full-mesh point (g0, g1, g2), from the half spectrum (m and −m share it).
+inline real influence_at(__global const real *influence, const int g0, const int g1, const int g2, const int n0,
+                         const int n1, const int n2) {
+    const int h2 = n2 / 2 + 1;
+    return g2 < h2 ? influence[((size_t)g0 * n1 + g1) * h2 + g2]
+                   : influence[((size_t)((n0 - g0) % n0) * n1 + (n1 - g1) % n1) * h2 + (n2 - g2)];
+}
+
+// F'(m) = influence(m) F(m) for every pair's spectrum: [NP, M] complex, in place or not.
+// global = (n2, NP·n0·n1): one row of the last axis per index of dimension 1, so a work-item
+// divides once per row, not per point (a 1D launch measured 59 ms for 10 pair meshes of 112³ on
+// PoCL).
+__kernel void pme_convolve(__global const real *influence, __global const real2 *f, const int n0, const int n1,
+                           const int n2, __global real2 *out) {
+    const int g2 = get_global_id(0), row = get_global_id(1);
+    if (g2 >= n2 || row >= NP * n0 * n1) return;
+    const int r = row % (n0 * n1);
+    const size_t t = (size_t)row * n2 + g2;
+    out[t] = influence_at(influence, r / n1, r % n1, g2, n0, n1, n2) * f[t];
 }
 
 // V_i,ch += ½ Σ_g w_i(g) φ_ch(g), one work-item per atom over its p³ points.
@@ -252,7 +290,7 @@ __kernel void pme_gather(__global const int4 *base, __global const real *w, __gl
                 const int g2 = s.z - j2 < 0 ? s.z - j2 + n2 : s.z - j2;
                 const real weight = w01 * wi[2 * p + j2];
                 const size_t g = ((size_t)g0 * n1 + g1) * n2 + g2;
-                for (int ch = 0; ch < NC; ch++) acc[ch] += weight * phi[ch * M + g];
+                for (int ch = 0; ch < NC; ch++) acc[ch] += weight * phi[mesh_index(ch, g, M)];
             }
         }
     }
@@ -290,10 +328,10 @@ __kernel void pme_gradient(__global const int4 *base, __global const real *w, __
                 const int g2 = s.z - j2 < 0 ? s.z - j2 + n2 : s.z - j2;
                 const size_t g = ((size_t)g0 * n1 + g1) * n2 + g2;
                 real c = 0;
-                for (int ch = 0; ch < NC; ch++) c += vi[ch] * phiQ[ch * M + g] + qi[ch] * phiV[ch * M + g];
+                for (int ch = 0; ch < NC; ch++) c += vi[ch] * phiQ[mesh_index(ch, g, M)] + qi[ch] * phiV[mesh_index(ch, g, M)];
                 if (gatherV) {
                     const real weight = w01 * wi[2 * p + j2];
-                    for (int ch = 0; ch < NC; ch++) acc[ch] += weight * phiV[ch * M + g];
+                    for (int ch = 0; ch < NC; ch++) acc[ch] += weight * phiV[mesh_index(ch, g, M)];
                 }
                 du += c * (real3)(di[j0] * wi[p + j1] * wi[2 * p + j2], wi[j0] * di[p + j1] * wi[2 * p + j2],
                                   wi[j0] * wi[p + j1] * di[2 * p + j2]);
@@ -310,31 +348,36 @@ __kernel void pme_gradient(__global const int4 *base, __global const real *w, __
         for (int ch = 0; ch < NC; ch++) v[(size_t)i * NS + first + ch] += (real)0.5 * acc[ch];
 }
 
-// Strain derivative of B = ½ Σ_g Q^V̄ φ^q over the full spectrum, from the half spectra of q and
-// V̄ (§10.2 G6; fractional mesh coordinates are strain invariant):
+// Strain derivative of B = ½ Σ_g Q^V̄ φ^q over the full spectrum, from the pairs' spectra of q
+// and V̄ (§10.2 G6; fractional mesh coordinates are strain invariant), as the reference sums it:
 //   P_m = ½ G B/V (m) Re(F^V̄ F^q*),  W += P_m 2(σ²/2 + 1/k²) k⊗k,  B += P_m,
-// each half-spectrum entry counted twice except the planes g2 = 0 and g2 = n2/2 (n2 even), which
-// are their own conjugates. One work-item per (g0, g1) row; out: [n0·n1, 10] (W row-major, B),
-// summed by the host in a fixed order, which then subtracts B from the diagonal.
-__kernel void pme_virial(__global const real *influence, __global const real2 *fq, __global const real2 *fv,
+// with G at k_m itself (not evened). A pair Z = F_a + i F_b gives the sum over its channels of
+// Re(F^q F^V̄*) at m as the mean of Re(Z^q Z^V̄*) at m and at −m (F(−m) = F(m)* for a real mesh;
+// the cross terms are odd in m). One work-item per (g0, g1) row; out: [n0·n1, 10] (W row-major,
+// B), summed by the host in a fixed order, which then subtracts B from the diagonal.
+__kernel void pme_virial(__global const real *influence, __global const real *moduli, __global const real2 *fq, __global const real2 *fv,
                          __global const real *basis, const int n0, const int n1, const int n2, const real sigma,
-                         __global real *out) {
+                         const real volume, __global real *out) {
     const int r = get_global_id(0);
     if (r >= n0 * n1) return;
-    const int g0 = r / n1, g1 = r % n1, h2 = n2 / 2 + 1, Mh = n0 * n1 * h2;
+    const int g0 = r / n1, g1 = r % n1;
+    const size_t M = (size_t)n0 * n1 * n2;
+    const size_t mirror = ((size_t)((n0 - g0) % n0) * n1 + (n1 - g1) % n1) * n2;
     real acc[10];
     for (int e = 0; e < 10; e++) acc[e] = 0;
-    for (int g2 = 0; g2 < h2; g2++) {
-        const int m = r * h2 + g2;
-        const real f = influence[m];
+    for (int g2 = 0; g2 < n2; g2++) {
+        // G at k_m: the stored even part except on a Nyquist plane, where they differ.
+        const bool nyquist = 2 * g0 == n0 || 2 * g1 == n1 || 2 * g2 == n2;
+        const real f = nyquist ? influence_value(moduli, basis, n0, n1, n2, sigma, volume, g0, g1, g2)
+                               : influence_at(influence, g0, g1, g2, n0, n1, n2);
         if (f == 0) continue;
+        const size_t m = (size_t)r * n2 + g2, minus = mirror + (n2 - g2) % n2;
         real overlap = 0;
-        for (int ch = 0; ch < NC; ch++) {
-            const real2 a = fq[ch * Mh + m], b = fv[ch * Mh + m];
-            overlap += a.x * b.x + a.y * b.y;
+        for (int j = 0; j < NP; j++) {
+            const real2 a = fq[j * M + m], b = fv[j * M + m], c = fq[j * M + minus], d = fv[j * M + minus];
+            overlap += a.x * b.x + a.y * b.y + c.x * d.x + c.y * d.y;
         }
-        const real weight = (g2 == 0 || 2 * g2 == n2) ? 1 : 2;
-        const real pm = (real)0.5 * f * weight * overlap;
+        const real pm = (real)0.25 * f * overlap;
         const real3 k = k_vector(g0, g1, g2, n0, n1, n2, basis);
         const real strain = pm * 2 * ((real)0.5 * sigma * sigma + 1 / dot(k, k));
         const real kk[3] = {k.x, k.y, k.z};

@@ -31,10 +31,15 @@ final class CLFFTLibrary: @unchecked Sendable {
     }
 }
 
-/// A baked clFFT plan for `batch` 3D real transforms of one mesh shape, in one direction:
-/// forward R2C (real [batch][n0][n1][n2] → Hermitian half [batch][n0][n1][n2/2+1] complex,
-/// e^{−2πi m·g/n}) or backward C2R (the reverse, e^{+2πi m·g/n}, unnormalised: scale 1).
-/// Out of place; C2R may overwrite its input, so callers pass a scratch copy they can lose.
+/// A baked clFFT plan for `batch` in-place 3D complex transforms of one mesh shape, in one
+/// direction: forward (e^{−2πi m·g/n}) or backward (e^{+2πi m·g/n}, unnormalised: scale 1), on
+/// interleaved complex meshes [batch][n0][n1][n2] (C order).
+///
+/// Why complex and in place: PME transforms real meshes, two channels to one complex mesh (real
+/// and imaginary part; `PMEKernels`), so half as many transforms; in place, a complex plan also
+/// needs no scratch of clFFT's, where R2C/C2R needed the half spectra's size. Measured in one
+/// profiled evaluation of NaCl 12³ (112³ mesh, 10 channels, PoCL f32): 20 complex transforms
+/// 462–537 ms against 40 real ones 551–692 ms (Benchmarks/README.md, "Channel pairs").
 public final class CLFFTPlan {
     public enum Direction: Sendable { case forward, backward }
 
@@ -45,9 +50,8 @@ public final class CLFFTPlan {
     private let library: CLFFTLibrary
     private let context: CLContext
 
-    /// Real elements per transform (n0·n1·n2) and complex elements of its half spectrum.
-    public var realCount: Int { size.x * size.y * size.z }
-    public var complexCount: Int { size.x * size.y * (size.z / 2 + 1) }
+    /// Complex elements per transform (n0·n1·n2).
+    public var count: Int { size.x * size.y * size.z }
 
     public init<T: CLReal>(context: CLContext, size n: SIMD3<Int>, batch: Int, direction: Direction, precision: T.Type) throws {
         guard n.x > 0, n.y > 0, n.z > 0, batch > 0 else {
@@ -60,22 +64,15 @@ public final class CLFFTPlan {
         self.direction = direction
         // clFFT lists the fastest-varying axis first: lengths (n2, n1, n0) for a C-ordered mesh.
         var lengths = [Int(n.z), Int(n.y), Int(n.x)]
-        let h2 = n.z / 2 + 1
-        let realStrides = [1, n.z, n.z * n.y], complexStrides = [1, h2, h2 * n.y]
+        var strides = [1, n.z, n.z * n.y]
         try fftCheck(clfftCreateDefaultPlan(&handle, context.context, CLFFT_3D, &lengths), "clfftCreateDefaultPlan(\(n))")
-        let real = (strides: realStrides, distance: n.x * n.y * n.z), half = (strides: complexStrides, distance: n.x * n.y * h2)
-        let (input, output) = direction == .forward ? (real, half) : (half, real)
-        var inStrides = input.strides, outStrides = output.strides
         try configure("clfftSetPlanPrecision") { clfftSetPlanPrecision($0, T.requiresFP64 ? CLFFT_DOUBLE : CLFFT_SINGLE) }
-        try configure("clfftSetLayout") {
-            direction == .forward ? clfftSetLayout($0, CLFFT_REAL, CLFFT_HERMITIAN_INTERLEAVED)
-                : clfftSetLayout($0, CLFFT_HERMITIAN_INTERLEAVED, CLFFT_REAL)
-        }
-        try configure("clfftSetResultLocation") { clfftSetResultLocation($0, CLFFT_OUTOFPLACE) }
-        try configure("clfftSetPlanInStride") { clfftSetPlanInStride($0, CLFFT_3D, &inStrides) }
-        try configure("clfftSetPlanOutStride") { clfftSetPlanOutStride($0, CLFFT_3D, &outStrides) }
+        try configure("clfftSetLayout") { clfftSetLayout($0, CLFFT_COMPLEX_INTERLEAVED, CLFFT_COMPLEX_INTERLEAVED) }
+        try configure("clfftSetResultLocation") { clfftSetResultLocation($0, CLFFT_INPLACE) }
+        try configure("clfftSetPlanInStride") { clfftSetPlanInStride($0, CLFFT_3D, &strides) }
+        try configure("clfftSetPlanOutStride") { clfftSetPlanOutStride($0, CLFFT_3D, &strides) }
         try configure("clfftSetPlanBatchSize") { clfftSetPlanBatchSize($0, batch) }
-        try configure("clfftSetPlanDistance") { clfftSetPlanDistance($0, input.distance, output.distance) }
+        try configure("clfftSetPlanDistance") { clfftSetPlanDistance($0, n.x * n.y * n.z, n.x * n.y * n.z) }
         try configure("clfftSetPlanScale") { clfftSetPlanScale($0, direction == .forward ? CLFFT_FORWARD : CLFFT_BACKWARD, 1) }
         var queue: cl_command_queue? = context.queue
         // clFFT generates and builds its kernels here; PoCL prints the compiler's warnings on
@@ -84,8 +81,8 @@ public final class CLFFTPlan {
         try fftCheck(status, "clfftBakePlan(\(n), batch \(batch))")
     }
 
-    /// Bytes of scratch the baked plan needs (clfftGetTmpBufSize): for R2C and C2R of C channels
-    /// the size of the half spectra, 9 × 200 × 200 × 101 complex floats = 277 MiB at 200³.
+    /// Bytes of scratch the baked plan needs (clfftGetTmpBufSize): none for the in-place complex
+    /// transforms of 2, 3, 5 and 7-smooth meshes seen so far; counted when a plan asks.
     public var scratchBytes: Int {
         var size = 0
         guard clfftGetTmpBufSize(handle, &size) == CLFFT_SUCCESS else { return 0 }
@@ -98,21 +95,20 @@ public final class CLFFTPlan {
 
     deinit { clfftDestroyPlan(&handle) }
 
-    /// Enqueues the transform of `input` into `output` on the context's in-order queue.
-    public func execute<T: CLReal>(_ input: CLBuffer<T>, into output: CLBuffer<T>) throws {
-        let (inCount, outCount) = direction == .forward ? (realCount, 2 * complexCount) : (2 * complexCount, realCount)
-        guard input.count >= batch * inCount, output.count >= batch * outCount else {
-            throw CLError.sizeMismatch("clFFT \(direction) \(size) × \(batch): buffers of \(input.count) and \(output.count) reals, "
-                + "need \(batch * inCount) and \(batch * outCount)")
+    /// Enqueues the transform of `meshes` in place on the context's in-order queue.
+    public func execute<T: CLReal>(_ meshes: CLBuffer<T>) throws {
+        guard meshes.count >= 2 * batch * count else {
+            throw CLError.sizeMismatch("clFFT \(direction) \(size) × \(batch): a buffer of \(meshes.count) reals, "
+                + "needs \(2 * batch * count)")
         }
         var queue: cl_command_queue? = context.queue
-        var inputs: [cl_mem?] = [input.mem], outputs: [cl_mem?] = [output.mem]
+        var buffers: [cl_mem?] = [meshes.mem]
         let sign = direction == .forward ? CLFFT_FORWARD : CLFFT_BACKWARD
         // Our own scratch, not clFFT's: left to itself clFFT keeps a buffer of `scratchBytes` per
         // plan for the plan's life, outside the memory ledger (two plans: 555 MiB at 200³, for
         // 85,184 atoms of NaCl). This one comes from the context's reuse pool, is counted, and
         // goes back as soon as the transform is queued (the queue is in order; OpenCL keeps a
-        // released buffer until the commands using it are done); the spectra have its size.
+        // released buffer until the commands using it are done).
         let bytes = scratchBytes
         let scratch = bytes > 0 ? try CLBuffer<UInt8>(context, count: bytes, name: "clFFT scratch") : nil
         // Profiling runs: clFFT launches its own kernels (one or several passes), so the transform
@@ -120,11 +116,11 @@ public final class CLFFTPlan {
         let times = context.kernelTimes
         if times != nil { try context.finish() }
         let start = DispatchTime.now().uptimeNanoseconds
-        try fftCheck(clfftEnqueueTransform(handle, sign, 1, &queue, 0, nil, nil, &inputs, &outputs, scratch?.mem),
+        try fftCheck(clfftEnqueueTransform(handle, sign, 1, &queue, 0, nil, nil, &buffers, nil, scratch?.mem),
                      "clfftEnqueueTransform(\(size), batch \(batch))")
         if let times {
             try context.finish()
-            let name = "clFFT " + (direction == .forward ? "R2C" : "C2R")
+            let name = "clFFT " + (direction == .forward ? "forward" : "backward")
             times.add(name, seconds: Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
         }
         withExtendedLifetime(scratch) {}

@@ -6,15 +6,21 @@ import LoremEngineCore
 /// background and slab terms are `EwaldKernels`' (an `EwaldGeometry` built from the same PME
 /// summation has no k-vectors), and `EwaldOperator` puts the two together.
 ///
-/// Channels go through the mesh in groups (spread, R2C, convolution, C2R, gather; the gradient
-/// and virial in the backward), so the meshes, spectra and clFFT's scratch are those of one
-/// group at a time. A geometry's group width is the largest divisor of `channels` whose mesh
-/// fits `groupBytes`: one group for small meshes, where launches cost more than memory, one
-/// channel at a time for large ones (13,824 atoms of NaCl, lorem-jax's defaults, f32 on PoCL:
-/// the engine's peak 754 → 599 MiB held, time unchanged, alternating runs against d95d676).
+/// Channels go through the mesh in pairs and groups. Two real channels share one complex mesh
+/// (real and imaginary part) and its in-place complex transforms: G·B is real and even, so the
+/// pair's potentials come back as the real and imaginary parts of one inverse transform, with
+/// half as many transforms as channels (`CLFFTPlan`). Groups of pairs (spread, transform,
+/// convolution, inverse transform, gather; the gradient and virial in the backward) bound the
+/// memory: the meshes and spectra are those of one group at a time. A geometry's group width is the largest eligible
+/// divisor of `channels` whose pair meshes fit `groupBytes`, else the narrowest eligible: even
+/// widths, so that every group's pairs are the same channels (2j, 2j + 1) and the numbers do
+/// not depend on the width, or all channels, or one (for an odd count). With channel groups of
+/// single channels (13,824 atoms of NaCl, lorem-jax's defaults, f32 on PoCL) the engine's peak
+/// went 754 → 599 MiB held, time unchanged (alternating runs against d95d676).
 ///
-/// clFFT plans (R2C and C2R, batch = the group width) are made on first use of a mesh shape and
-/// kept for the life of this object; the library itself is set up and torn down by `CLFFTLibrary`.
+/// clFFT plans (forward and backward, batch = the group's pairs) are made on first use of a mesh
+/// shape and kept for the life of this object; the library itself is set up and torn down by
+/// `CLFFTLibrary`.
 public final class PMEKernels<T: CLReal> {
     public let context: CLContext
     public let channels: Int
@@ -74,16 +80,18 @@ public final class PMEKernels<T: CLReal> {
         return made
     }
 
-    /// The group width for a mesh of `meshPoints`: the largest divisor of `channels` whose
-    /// meshes take at most `groupBytes`, at least 1.
+    /// The group width for a mesh of `meshPoints`: the largest divisor of `channels` that is
+    /// even, all channels, or 1, whose ⌈width/2⌉ complex meshes take at most `groupBytes`; when
+    /// none fits, 2 (one pair) or, for an odd count of channels, 1.
     public func groupWidth(meshPoints: Int) -> Int {
         if let fixedGroup { return fixedGroup }
-        let perChannel = max(1, meshPoints * MemoryLayout<T>.stride)
-        return (1...channels).last { channels % $0 == 0 && $0 * perChannel <= groupBytes } ?? 1
+        let perPair = max(1, 2 * meshPoints * MemoryLayout<T>.stride)
+        let eligible = (1...channels).filter { channels % $0 == 0 && ($0 % 2 == 0 || $0 == channels || $0 == 1) }
+        return eligible.last { ($0 + 1) / 2 * perPair <= groupBytes } ?? (channels % 2 == 0 ? 2 : 1)
     }
 
     /// Uploads the mesh of `summation` (built with `reciprocal: .pme`), fills its influence
-    /// function G(k)B(m)/V on the half spectrum and, for rows-shaped spreading, its segments'
+    /// function G(k)B(m)/V (evened in m, `pme_influence`) on the half spectrum and, for rows-shaped spreading, its segments'
     /// candidate lists (a count pass, the host's prefix sum, a fill pass).
     public func geometry(_ summation: EwaldSummation) throws -> PMEGeometry<T> {
         let g = try PMEGeometry<T>(context: context, summation: summation)
@@ -125,15 +133,16 @@ public final class PMEKernels<T: CLReal> {
     private func plan(_ g: PMEGeometry<T>) throws -> (forward: CLFFTPlan, backward: CLFFTPlan) {
         let (n, width) = (g.size, g.group), key = SIMD4(n.x, n.y, n.z, width)
         if let cached = plans[key] { return cached }
-        let made = (forward: try CLFFTPlan(context: context, size: n, batch: width, direction: .forward, precision: T.self),
-                    backward: try CLFFTPlan(context: context, size: n, batch: width, direction: .backward, precision: T.self))
+        let made = (forward: try CLFFTPlan(context: context, size: n, batch: g.pairs, direction: .forward, precision: T.self),
+                    backward: try CLFFTPlan(context: context, size: n, batch: g.pairs, direction: .backward, precision: T.self))
         plans[key] = made
         return made
     }
 
-    /// Q [G, M]: the charges of x's columns first … first+G−1 spread onto the mesh (§9).
+    /// Q [⌈G/2⌉, M] complex: the charges of x's columns first … first+G−1 spread onto the mesh
+    /// (§9), channel first+2j the real and first+2j+1 the imaginary part of pair j.
     func spreadMesh(_ x: CLBuffer<T>, first: Int, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
-        let n = g.size, mesh = try CLBuffer<T>(context, count: g.group * g.realCount)
+        let n = g.size, mesh = try CLBuffer<T>(context, count: 2 * g.pairs * g.realCount)
         let spread = try kernels(width: g.group).spread
         if spreadShape == .rows {
             guard let lists = g.segments else {
@@ -149,33 +158,36 @@ public final class PMEKernels<T: CLReal> {
         return mesh
     }
 
-    /// The half spectra F [G, Mh] complex of one group's spread charges (§9: spread, R2C).
+    /// The spectra F [⌈G/2⌉, M] complex of one group's spread charge pairs (§9: spread, forward
+    /// transform in place).
     func spectrum(_ x: CLBuffer<T>, first: Int, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
-        let f = try CLBuffer<T>(context, count: 2 * g.group * g.complexCount)
-        try plan(g).forward.execute(spreadMesh(x, first: first, g), into: f)
+        let f = try spreadMesh(x, first: first, g)
+        try plan(g).forward.execute(f)
         return f
     }
 
-    /// The mesh potentials φ [G, M] = C2R(G·B/V · F); F is left intact.
+    /// The mesh potentials φ [⌈G/2⌉, M] complex (the pairs' channels as in Q) =
+    /// FFT⁻¹(G·B/V · F); F is left intact.
     func meshPotentials(_ f: CLBuffer<T>, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
         let scaled = try CLBuffer<T>(context, count: f.count)
-        try kernels(width: g.group).convolve.launch(global: [roundUp(g.group * g.complexCount, 64)], g.influence, f,
-                                                    Int32(g.complexCount), scaled)
-        return try transformBack(scaled, g)
+        try convolve(f, g, into: scaled)
+        try plan(g).backward.execute(scaled)
+        return scaled
     }
 
-    /// The same from a spectrum no longer needed: F is scaled in place (`pme_convolve` is
-    /// elementwise) and the C2R may overwrite it, so no third [G, mesh] buffer is made.
+    /// The same from a spectrum no longer needed: F is scaled and transformed in place, so no
+    /// second mesh-sized buffer is made.
     func meshPotentials(consuming f: CLBuffer<T>, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
-        try kernels(width: g.group).convolve.launch(global: [roundUp(g.group * g.complexCount, 64)], g.influence, f,
-                                                    Int32(g.complexCount), f)
-        return try transformBack(f, g)
+        try convolve(f, g, into: f)
+        try plan(g).backward.execute(f)
+        return f
     }
 
-    private func transformBack(_ scaled: CLBuffer<T>, _ g: PMEGeometry<T>) throws -> CLBuffer<T> {
-        let phi = try CLBuffer<T>(context, count: g.group * g.realCount)
-        try plan(g).backward.execute(scaled, into: phi)
-        return phi
+    /// `pme_convolve` (elementwise, so `out` may be `f`).
+    private func convolve(_ f: CLBuffer<T>, _ g: PMEGeometry<T>, into out: CLBuffer<T>) throws {
+        let n = g.size
+        try kernels(width: g.group).convolve.launch(global: [n.z, g.pairs * n.x * n.y], g.influence, f,
+                                                    Int32(n.x), Int32(n.y), Int32(n.z), out)
     }
 
     /// v [N, C] columns first … first+G−1 += ½ Σ_g w_i(g) φ(g).
@@ -185,7 +197,7 @@ public final class PMEKernels<T: CLReal> {
                                                   Int32(n.y), Int32(n.z), Int32(g.order), Int32(g.atomCount), Int32(first), v)
     }
 
-    /// The half spectra F and mesh potentials φ of one set of charges, one entry per channel
+    /// The spectra F and mesh potentials φ of one set of charges, one entry per channel
     /// group: what the backward of V = A·q needs of q again, kept from the forward instead of a
     /// second spread and two FFTs. `addGradient` drops each group's after its last use.
     public final class ChargeMesh {
@@ -231,10 +243,10 @@ public final class PMEKernels<T: CLReal> {
             // The charges' mesh is the forward's when kept (the same kernels on the same charges:
             // the same numbers); measured on PoCL, a third of PME's spreads and FFTs per
             // evaluation. Each group's spectra are dropped after the virial, their last use, and
-            // scaled in place.
+            // scaled and transformed in place.
             func virialRows(_ fq: CLBuffer<T>) throws {
-                try group.virial.launch(global: [roundUp(n.x * n.y, 64)], g.influence, fq, fv, g.basis, Int32(n.x), Int32(n.y),
-                                  Int32(n.z), T(g.smearing), rows)
+                try group.virial.launch(global: [roundUp(n.x * n.y, 64)], g.influence, g.moduli, fq, fv, g.basis, Int32(n.x), Int32(n.y),
+                                  Int32(n.z), T(g.smearing), T(g.volume), rows)
                 for (e, s) in try columnSums(rows, n.x * n.y, 10).enumerated() { sums[e] += s }
             }
             let phiQ: CLBuffer<T>
