@@ -1,4 +1,4 @@
-import LoremCL
+@testable import LoremCL
 @testable import LoremModel
 @testable import LoremEngineCore
 @testable import LoremReference
@@ -71,32 +71,36 @@ final class PairKernelTests: XCTestCase {
     func checkRadialContraction<T: CLReal>(_ kernels: EquivariantKernels<T>, _ label: String) throws {
         var rng = SeededGenerator(seed: 23)
         let context = kernels.context
-        let (P, K, d) = (29, 7, 37)  // two 16-wide feature blocks and a tail
-        let radial = rng.matrix(P, K), eBar = rng.matrix(P, d)
-        let radialDevice = try upload(context, radial, as: T.self)
-        let eBarDevice = try upload(context, eBar, as: T.self)
-        // Per-pair coefficients (message passing), then a species-pair table (Initial).
-        let table = rng.matrix(3, K * d)
-        let tableRows = (0..<P).map { ($0 * 7) % 3 }
-        for (coef, rows) in [(rng.matrix(P, K * d), nil), (table, tableRows)] as [(Matrix, [Int]?)] {
-            let what = "radial contraction \(label) \(rows == nil ? "per pair" : "table")"
-            let coefDevice = try upload(context, coef, as: T.self)
-            let rowsDevice = try rows.map { try CLBuffer<Int32>(context, $0.map { Int32($0) }) }
-            let e = try kernels.pairs.contractRadial(coefDevice, coefRows: rowsDevice, radial: radialDevice, pairs: P,
-                                                     basis: K, features: d)
-            expectClose(T.self, relativeError(try e.download(),
-                                              PairOps.contractRadial(coef, coefRow: rows, radial: radial, features: d).data),
-                        what)
-            let radialBar = try kernels.pairs.contractRadialBackwardRadial(eBarDevice, coefDevice, coefRows: rowsDevice,
-                                                                          pairs: P, basis: K, features: d)
-            let radialBarRef = PairOps.contractRadialBackwardRadial(eBar, coef, coefRow: rows, kCount: K)
-            expectClose(T.self, relativeError(try radialBar.download(), radialBarRef.data), "\(what) radial̄")
+        // Two 16-wide feature blocks and a scalar tail (37); three and an 8-wide tail (56, lorem-jax's
+        // (L+1)·s); three, an 8-wide and a scalar tail (61).
+        for d in [37, 56, 61] {
+            let (P, K) = (29, 7)
+            let radial = rng.matrix(P, K), eBar = rng.matrix(P, d)
+            let radialDevice = try upload(context, radial, as: T.self)
+            let eBarDevice = try upload(context, eBar, as: T.self)
+            // Per-pair coefficients (message passing), then a species-pair table (Initial).
+            let table = rng.matrix(3, K * d)
+            let tableRows = (0..<P).map { ($0 * 7) % 3 }
+            for (coef, rows) in [(rng.matrix(P, K * d), nil), (table, tableRows)] as [(Matrix, [Int]?)] {
+                let what = "radial contraction \(label) d=\(d) \(rows == nil ? "per pair" : "table")"
+                let coefDevice = try upload(context, coef, as: T.self)
+                let rowsDevice = try rows.map { try CLBuffer<Int32>(context, $0.map { Int32($0) }) }
+                let e = try kernels.pairs.contractRadial(coefDevice, coefRows: rowsDevice, radial: radialDevice, pairs: P,
+                                                         basis: K, features: d)
+                expectClose(T.self, relativeError(try e.download(),
+                                                  PairOps.contractRadial(coef, coefRow: rows, radial: radial, features: d).data),
+                            what)
+                let radialBar = try kernels.pairs.contractRadialBackwardRadial(eBarDevice, coefDevice, coefRows: rowsDevice,
+                                                                              pairs: P, basis: K, features: d)
+                let radialBarRef = PairOps.contractRadialBackwardRadial(eBar, coef, coefRow: rows, kCount: K)
+                expectClose(T.self, relativeError(try radialBar.download(), radialBarRef.data), "\(what) radial̄")
+            }
+            let coefBar = try kernels.pairs.contractRadialBackwardCoefficients(eBarDevice, radial: radialDevice, pairs: P,
+                                                                              basis: K, features: d)
+            expectClose(T.self, relativeError(try coefBar.download(),
+                                              PairOps.contractRadialBackwardCoefficients(eBar, radial: radial).data),
+                        "radial contraction \(label) d=\(d) coef̄")
         }
-        let coefBar = try kernels.pairs.contractRadialBackwardCoefficients(eBarDevice, radial: radialDevice, pairs: P,
-                                                                          basis: K, features: d)
-        expectClose(T.self, relativeError(try coefBar.download(),
-                                          PairOps.contractRadialBackwardCoefficients(eBar, radial: radial).data),
-                    "radial contraction \(label) coef̄")
     }
 
     /// The species-pair table's fused forms (the initial stage): the radial contraction summed
@@ -179,7 +183,8 @@ final class PairKernelTests: XCTestCase {
 
     /// The fused forms the initial stage uses: Σ_{p→i} G_p without storing G, and its backward
     /// reading Ā[c(p)] in place of the gathered Ḡ, against the unfused kernels (centers in any
-    /// order, some atoms without pairs).
+    /// order, some atoms without pairs), for s = 4, 8 and 16; for s = 8 and 16 also the kernel
+    /// with 8 features per work-item against the one with 1, bit for bit.
     func testFusedEdgeBasisSum() throws {
         try forEachPrecision(Float.self, checkFusedEdgeBasisSum)
         try forEachPrecision(Double.self, checkFusedEdgeBasisSum)
@@ -188,23 +193,29 @@ final class PairKernelTests: XCTestCase {
     func checkFusedEdgeBasisSum<T: CLReal>(_ kernels: EquivariantKernels<T>, _ label: String) throws {
         var rng = SeededGenerator(seed: 26)
         let context = kernels.context
-        let (P, N, L, s) = (31, 9, 3, 4)
-        let centers = (0..<P).map { _ in Int.random(in: 0..<(N - 2), using: &rng) }  // atoms 7, 8: no pairs
-        let map = try CLRowMap(context, index: centers, sources: N)
-        let w = try upload(context, rng.matrix(P, (L + 1) * s), as: T.self)
-        let Y = try upload(context, rng.matrix(P, (L + 1) * (L + 1)), as: T.self)
-        let columns = (L + 1) * (L + 1) * s
-        let fused = try kernels.pairs.edgeBasisSum(w, harmonics: Y, centers: map, maxDegree: L, features: s)
-        let unfused = try kernels.pairs.segmentSum(kernels.pairs.edgeBasis(w, harmonics: Y, pairs: P, maxDegree: L, features: s),
-                                                   columns: columns, map)
-        let what = "fused edge basis sum \(label)"
-        expectClose(T.self, relativeError(try fused.download().map(Double.init), try unfused.download().map(Double.init)), what)
-        let aBar = try upload(context, rng.matrix(N, columns), as: T.self)
-        let (wBar, yBar) = try kernels.pairs.edgeBasisBackward(aBar, w, harmonics: Y, pairs: P, maxDegree: L, features: s, centers: map)
-        let (wRef, yRef) = try kernels.pairs.edgeBasisBackward(kernels.pairs.gather(aBar, columns: columns, map), w, harmonics: Y,
-                                                               pairs: P, maxDegree: L, features: s)
-        XCTAssertEqual(try wBar.download(), try wRef.download(), "\(what) w̄: same products, same order")
-        XCTAssertEqual(try yBar.download(), try yRef.download(), "\(what) Ȳ")
+        for s in [4, 8, 16] {
+            let (P, N, L) = (31, 9, 3)
+            let centers = (0..<P).map { _ in Int.random(in: 0..<(N - 2), using: &rng) }  // atoms 7, 8: no pairs
+            let map = try CLRowMap(context, index: centers, sources: N)
+            let w = try upload(context, rng.matrix(P, (L + 1) * s), as: T.self)
+            let Y = try upload(context, rng.matrix(P, (L + 1) * (L + 1)), as: T.self)
+            let columns = (L + 1) * (L + 1) * s
+            let fused = try kernels.pairs.edgeBasisSum(w, harmonics: Y, centers: map, maxDegree: L, features: s)
+            let unfused = try kernels.pairs.segmentSum(kernels.pairs.edgeBasis(w, harmonics: Y, pairs: P, maxDegree: L, features: s),
+                                                       columns: columns, map)
+            let what = "fused edge basis sum \(label) s=\(s)"
+            expectClose(T.self, relativeError(try fused.download().map(Double.init), try unfused.download().map(Double.init)), what)
+            if s % 8 == 0 {
+                let scalar = try kernels.pairs.edgeBasisSum(w, harmonics: Y, centers: map, maxDegree: L, features: s, eightWide: false)
+                XCTAssertEqual(try fused.download(), try scalar.download(), "\(what): 8 features per work-item, the same bits as 1")
+            }
+            let aBar = try upload(context, rng.matrix(N, columns), as: T.self)
+            let (wBar, yBar) = try kernels.pairs.edgeBasisBackward(aBar, w, harmonics: Y, pairs: P, maxDegree: L, features: s, centers: map)
+            let (wRef, yRef) = try kernels.pairs.edgeBasisBackward(kernels.pairs.gather(aBar, columns: columns, map), w, harmonics: Y,
+                                                                   pairs: P, maxDegree: L, features: s)
+            XCTAssertEqual(try wBar.download(), try wRef.download(), "\(what) w̄: same products, same order")
+            XCTAssertEqual(try yBar.download(), try yRef.download(), "\(what) Ȳ")
+        }
     }
 
     /// The initial stage's backward from Ā: Ȳ alone equals edgeBasisBackward's, and the radial

@@ -12,7 +12,7 @@ public final class PairKernels<T: CLReal> {
     public let context: CLContext
     private let segmentSum, gather, copyColumns, contract, contractRadialBar, contractCoefBar: CLKernel
     private let radialSpeciesSum, contractTableSum, contractRadialBarFolded, contractTableNode: CLKernel
-    private let edgeBasis, edgeBasisSum, edgeBasisWeightsBar, edgeBasisHarmonicsBar, add: CLKernel
+    private let edgeBasis, edgeBasisSum, edgeBasisSum8, edgeBasisWeightsBar, edgeBasisHarmonicsBar, add: CLKernel
 
     public init(context: CLContext) throws {
         self.context = context
@@ -29,6 +29,7 @@ public final class PairKernels<T: CLReal> {
         contractTableNode = try program.kernel("contract_table_node")
         edgeBasis = try program.kernel("edge_basis")
         edgeBasisSum = try program.kernel("edge_basis_segment_sum")
+        edgeBasisSum8 = try program.kernel("edge_basis_segment_sum8")
         edgeBasisWeightsBar = try program.kernel("edge_basis_backward_weights")
         edgeBasisHarmonicsBar = try program.kernel("edge_basis_backward_harmonics")
         add = try program.kernel("add")
@@ -226,9 +227,15 @@ public final class PairKernels<T: CLReal> {
     public func edgeBasisSum(_ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, centers: CLRowMap, maxDegree L: Int, features s: Int)
         throws -> CLBuffer<T>
     {
+        try edgeBasisSum(w, harmonics: Y, centers: centers, maxDegree: L, features: s, eightWide: s % 8 == 0)
+    }
+
+    /// `eightWide` picks the kernel (tests compare the two).
+    func edgeBasisSum(_ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, centers: CLRowMap, maxDegree L: Int, features s: Int,
+                      eightWide: Bool) throws -> CLBuffer<T> {
         let A = try CLBuffer<T>(context, count: centers.sources * (L + 1) * (L + 1) * s, filledWith: 0,
                                 name: "summed edge basis")
-        try edgeBasisSum(w, harmonics: Y, centers: centers, maxDegree: L, features: s, into: A)
+        try edgeBasisSum(w, harmonics: Y, centers: centers, maxDegree: L, features: s, into: A, eightWide: eightWide)
         return A
     }
 
@@ -237,14 +244,24 @@ public final class PairKernels<T: CLReal> {
     /// are left as they are.
     public func edgeBasisSum(_ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, centers: CLRowMap, maxDegree L: Int, features s: Int,
                              into A: CLBuffer<T>) throws {
+        try edgeBasisSum(w, harmonics: Y, centers: centers, maxDegree: L, features: s, into: A, eightWide: s % 8 == 0)
+    }
+
+    func edgeBasisSum(_ w: CLBuffer<T>, harmonics Y: CLBuffer<T>, centers: CLRowMap, maxDegree L: Int, features s: Int,
+                      into A: CLBuffer<T>, eightWide: Bool) throws {
+        guard !eightWide || s % 8 == 0 else {
+            throw CLError.unsupported("edge basis sum: 8 features per work-item needs s a multiple of 8, got \(s)")
+        }
         let slots = (L + 1) * (L + 1), pairs = centers.rows
         try w.require(pairs, (L + 1) * s, "edge basis weights")
         try Y.require(pairs, slots, "edge basis harmonics")
         try A.require(centers.sources * slots, s, "summed edge basis")
         let rows = centers.mappedSources
         guard !rows.isEmpty, s > 0 else { return }
-        try edgeBasisSum.launch(global: [s, slots, rows.count], w, Y, centers.offsets, centers.members, A,
-                                Int32(centers.sources), Int32(L), Int32(s), Int32(rows.lowerBound))
+        // 8 features per work-item when s allows (`edge_basis_segment_sum8`, the same bits).
+        let (kernel, width) = eightWide ? (edgeBasisSum8, s / 8) : (edgeBasisSum, s)
+        try kernel.launch(global: [width, slots, rows.count], w, Y, centers.offsets, centers.members, A,
+                          Int32(centers.sources), Int32(L), Int32(s), Int32(rows.lowerBound))
     }
 
     /// (w̄, Ȳ) of `edgeBasis`, or with `centers` of `edgeBasisSum` (Ḡ[p] = Ā[c(p)], read in place).
