@@ -104,7 +104,7 @@ public final class EquivariantKernels<T: CLReal> {
         try x.require(rows * slots, F, "norm features backward operand")
         let xBar = try CLBuffer<T>(context, count: rows * slots * F)
         guard rows > 0 else { return xBar }
-        try normBackward.launch(global: [F, slots, rows], outBar, x, try lambda(L), xBar, Int32(rows), Int32(L),
+        try normBackward.launch(global: [F, L + 1, rows], outBar, x, try lambda(L), xBar, Int32(rows), Int32(L),
                                 Int32(F))
         return xBar
     }
