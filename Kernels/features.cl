@@ -180,9 +180,10 @@ __kernel void pair_features(__global const real *positions, __global const real 
 //   w̄[l·s+f] = Σ_{deg a=l} Ā[c(p),a,f]·Y_a                          (edge basis, w̄ half)
 //   radial̄_k += node[c(p), row mod S, k] + Σ_j w̄_j·(TW)[row,k·c+j]    (species-pair table)
 // with radial and Y recomputed here, w and w̄ in private memory (c = (L+1)·s ≤
-// MAX_EDGE_WEIGHTS), and each sum in the order of the separate kernels it replaces
-// (contract_radial, edge_basis_backward_harmonics, the weights' loop over a,
-// contract_radial_backward_radial_folded's dot_rows), stored sum first. For a 12,288-atom
+// MAX_EDGE_WEIGHTS). w's sums are in contract_radial's order; Ȳ's and w̄'s Ā contractions run
+// 8 wide for s a multiple of 8; the table's share of r̄ is taken as Σ_j w̄_j·v_j with
+// v_j = Σ_k (TW)[row,k·c+j]·radial′_k (the same sum regrouped: one dot instead of K). So the
+// result equals the separate kernels' to rounding, not bit for bit. For a 12,288-atom
 // water box with lorem-jax's defaults those buffers were w [P,56] 144 MiB, Ȳ [P,49] 124 MiB
 // and radial̄ [P,32] 84 MiB, live at the memory peak with the harmonics, which the backward
 // no longer needs either. Recomputing w costs K·c multiply-adds a pair (1,792), as much as
@@ -209,20 +210,40 @@ __kernel void pair_vector_gradients(__global const real *vectors, __global const
     const size_t row = initial ? (size_t)coefRow[p] : 0;
     real rad[MAX_RADIAL], drad[MAX_RADIAL];
     radial_terms(r, cutoff, K, beta, betaLower, rad, drad);
-    real w[MAX_EDGE_WEIGHTS];
-    if (initial) {
+    // w_j = Σ_k (TW)[row, k·c+j]·radial_k, and with it v_j = Σ_k (TW)[row, k·c+j]·radial′_k for
+    // the radial cotangent's pair term (below): one pass over the table row for both.
+    real w[MAX_EDGE_WEIGHTS], v[MAX_EDGE_WEIGHTS];
+    const bool wide = s % 8 == 0;  // then c = (L+1)·s is too
+    if (initial && wide) {
+        // 8 columns at a time with k inside, so the two sums stay in registers (with k outside
+        // they were loaded and stored from private memory every k: a quarter of this kernel on
+        // PoCL); every w_j and v_j still sums k = 0, 1, … .
+        __global const real *t = folded + row * K * c;
+        for (int j = 0; j < c; j += 8) {
+            real8 wj = (real8)(0), vj = (real8)(0);
+            for (int k = 0; k < K; k++) {
+                const real8 tk = vload8(0, t + k * c + j);
+                wj += tk * rad[k];
+                vj += tk * drad[k];
+            }
+            vstore8(wj, 0, w + j);
+            vstore8(vj, 0, v + j);
+        }
+    } else if (initial) {
         // k outside, so each table row is read in order; every w_j still sums k = 0, 1, … .
-        for (int j = 0; j < c; j++) w[j] = 0;
+        for (int j = 0; j < c; j++) w[j] = v[j] = 0;
         for (int k = 0; k < K; k++) {
             __global const real *tk = folded + (row * K + k) * c;
-            for (int j = 0; j < c; j++) w[j] += tk[j] * rad[k];
+            for (int j = 0; j < c; j++) {
+                w[j] += tk[j] * rad[k];
+                v[j] += tk[j] * drad[k];
+            }
         }
     }
     // The two Ā contractions run over f in 8-wide vectors when s is a multiple of 8 (lorem-jax's
     // default s = 8): with a scalar loop of 8 per slot they took about a quarter of this kernel
     // on PoCL (perf annotate, NaCl 12³). Ȳ's dot then sums f in 8 lanes, added in lane order;
     // w̄ sums over a in the same order either way.
-    const bool wide = s % 8 == 0;
     real yb[MAX_SLOTS], y[MAX_SLOTS];
     for (int l = 0; l <= L; l++) {
         for (int a = l * l; a < (l + 1) * (l + 1); a++) {
@@ -261,15 +282,19 @@ __kernel void pair_vector_gradients(__global const real *vectors, __global const
             }
         }
     }
+    // r̄ = Σ_k radial̄_k·radial′_k with radial̄_k = stored_k + node_k + Σ_j w̄_j·(TW)[row, k·c+j]:
+    // the pair term summed over k first, Σ_j w̄_j·v_j, one dot instead of K (each with a lane
+    // sum and a scalar tail of c mod 16: with K = 32, c = 56, 40% of this kernel on PoCL).
     real rBar = 0;
     for (int k = 0; k < K; k++) {
         real rb = hasRadialBar ? radialBar[(size_t)p * K + k] : 0;
-        if (initial) {
-            const real n = node[(center * species + row % species) * K + k];
-            const real pair = dot_rows_private(wb, folded + (row * K + k) * c, c);
-            rb = hasRadialBar ? rb + (n + pair) : n + pair;
-        }
+        if (initial) rb += node[(center * species + row % species) * K + k];
         rBar += rb * drad[k];
+    }
+    if (initial) {
+        real pair = 0;
+        for (int j = 0; j < c; j++) pair += wb[j] * v[j];
+        rBar += pair;
     }
     vstore3(rBar * u + (uBar - dot(uBar, u) * u) / r, p, g);
 }
