@@ -7,8 +7,8 @@ import XCTest
 /// Every dense-family kernel against DenseOps (the float64 reference), in float32 and float64
 /// and in both matrix-product variants, on shapes that are not multiples of the 16-wide tiles.
 final class DenseKernelTests: XCTestCase {
-    /// (rows, inputs, outputs): tile-aligned, ragged (37 and 39 rows leave 1 and 3 rows over a
-    /// multiple of the CPU shape's 4 rows per work-item), and a single row.
+    /// (rows, inputs, outputs): tile-aligned, ragged (37 and 39 rows leave 5 and 7 rows over a
+    /// multiple of the CPU shape's 8 rows per work-item), and a single row.
     static let shapes = [(64, 32, 48), (37, 19, 45), (39, 16, 40), (1, 128, 7)]
 
     func testDenseForward() throws {

@@ -39,7 +39,7 @@ public final class DenseKernels<T: CLReal> {
         let hasBias = Int32(layer.bias == nil ? 0 : 1)
         switch variant {
         case .rows:
-            try forward.launch(global: [(layer.outputs + 15) / 16, (rows + 3) / 4], x, layer.kernel, bias, hasBias, y, m, k, n)
+            try forward.launch(global: [(layer.outputs + 15) / 16, (rows + 7) / 8], x, layer.kernel, bias, hasBias, y, m, k, n)
         case .tiled:
             try forward.launch(global: [roundUp(layer.outputs, 16), roundUp(rows, 16)], local: [16, 16],
                                x, layer.kernel, bias, hasBias, y, m, k, n)
@@ -62,7 +62,7 @@ public final class DenseKernels<T: CLReal> {
         let (m, k, n) = (Int32(rows), Int32(layer.inputs), Int32(layer.outputs))
         switch variant {
         case .rows:
-            try backward.launch(global: [layer.inputs, (rows + 3) / 4], yBar, layer.kernel, xBar, m, k, n)
+            try backward.launch(global: [layer.inputs, (rows + 7) / 8], yBar, layer.kernel, xBar, m, k, n)
         case .tiled:
             try backward.launch(global: [roundUp(layer.inputs, 16), roundUp(rows, 16)], local: [16, 16],
                                 yBar, layer.kernel, xBar, m, k, n)
