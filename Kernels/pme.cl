@@ -55,7 +55,8 @@ inline int covering_blocks(const int g, const int len, const int n, const int p,
     return count;
 }
 
-// j with base − j ≡ g (mod n), for base, g in [0, n).
+// (base − g) mod n for base, g in [0, n): the stencil offset j of mesh index g, and likewise the
+// mesh index g of stencil offset j (the gather and gradient walks).
 inline int stencil_offset(const int base, const int g, const int n) {
     const int j = base - g;
     return j < 0 ? j + n : j;
@@ -270,6 +271,11 @@ __kernel void pme_convolve(__global const real *influence, __global const real2 
     out[t] = influence_at(influence, r / n1, r % n1, g2, n0, n1, n2) * f[t];
 }
 
+// Whether atom i's stencil takes the 16-wide path of pme_gather and pme_gradient: order 8 with
+// its z points base_z − 7 … base_z unwrapped. One test for both kernels, so q̄'s gather in the
+// gradient always takes pme_gather's path.
+inline bool wide_z_stencil(const int p, const int baseZ) { return p == 8 && baseZ >= 7; }
+
 // Order 8's z weights for points g2 = base_z − 7 … base_z (j2 = 7 … 0), each twice: the lanes
 // (re, im) of a pair's 8 contiguous complex mesh points.
 inline real16 z_weights16(__global const real *wz) {
@@ -299,7 +305,7 @@ __kernel void pme_gather(__global const int4 *base, __global const real *w, __gl
     const size_t M = (size_t)n0 * n1 * n2;
     __global const real *wi = w + (size_t)i * 3 * p;
     real acc[NC];
-    if (p == 8 && s.z >= 7) {
+    if (wide_z_stencil(p, s.z)) {
         // Order 8 with the stencil's z points contiguous (no wrap: all but 7 of n2 bases): a
         // pair's 8 points are 16 contiguous reals, one 16-wide load per (j0, j1) row, weighted
         // by the z weights reversed and doubled (re, im); the lanes are summed at the end.
@@ -307,9 +313,9 @@ __kernel void pme_gather(__global const int4 *base, __global const real *w, __gl
         const real16 wz = z_weights16(wi + 2 * p);
         for (int j = 0; j < NP; j++) acc16[j] = (real16)(0);
         for (int j0 = 0; j0 < p; j0++) {
-            const int g0 = s.x - j0 < 0 ? s.x - j0 + n0 : s.x - j0;
+            const int g0 = stencil_offset(s.x, j0, n0);
             for (int j1 = 0; j1 < p; j1++) {
-                const int g1 = s.y - j1 < 0 ? s.y - j1 + n1 : s.y - j1;
+                const int g1 = stencil_offset(s.y, j1, n1);
                 const real16 wr = (wi[j0] * wi[p + j1]) * wz;
                 const size_t row = ((size_t)g0 * n1 + g1) * n2 + s.z - 7;
                 for (int j = 0; j < NP; j++) acc16[j] += wr * vload16(0, phi + ((size_t)j * M + row) * 2);
@@ -319,12 +325,12 @@ __kernel void pme_gather(__global const int4 *base, __global const real *w, __gl
     } else {
         for (int ch = 0; ch < NC; ch++) acc[ch] = 0;
         for (int j0 = 0; j0 < p; j0++) {
-            const int g0 = s.x - j0 < 0 ? s.x - j0 + n0 : s.x - j0;
+            const int g0 = stencil_offset(s.x, j0, n0);
             for (int j1 = 0; j1 < p; j1++) {
-                const int g1 = s.y - j1 < 0 ? s.y - j1 + n1 : s.y - j1;
+                const int g1 = stencil_offset(s.y, j1, n1);
                 const real w01 = wi[j0] * wi[p + j1];
                 for (int j2 = 0; j2 < p; j2++) {
-                    const int g2 = s.z - j2 < 0 ? s.z - j2 + n2 : s.z - j2;
+                    const int g2 = stencil_offset(s.z, j2, n2);
                     const real weight = w01 * wi[2 * p + j2];
                     const size_t g = ((size_t)g0 * n1 + g1) * n2 + g2;
                     for (int ch = 0; ch < NC; ch++) acc[ch] += weight * phi[mesh_index(ch, g, M)];
@@ -359,7 +365,7 @@ __kernel void pme_gradient(__global const int4 *base, __global const real *w, __
     real3 du = (real3)(0, 0, 0);
     real acc[NC];
     for (int ch = 0; ch < NC; ch++) acc[ch] = 0;
-    if (p == 8 && s.z >= 7) {
+    if (wide_z_stencil(p, s.z)) {
         // pme_gather's 16-wide rows (same weights, same sums for q̄); c(g) per lane pair from
         // the pair's (re, im) patterns of V̄_i and q_i, and ∇w·c as three 16-lane sums.
         const real16 wz = z_weights16(wi + 2 * p), dz = z_weights16(di + 2 * p);
@@ -371,9 +377,9 @@ __kernel void pme_gradient(__global const int4 *base, __global const real *w, __
         }
         real16 dx = (real16)(0), dy = (real16)(0), dzs = (real16)(0);
         for (int j0 = 0; j0 < p; j0++) {
-            const int g0 = s.x - j0 < 0 ? s.x - j0 + n0 : s.x - j0;
+            const int g0 = stencil_offset(s.x, j0, n0);
             for (int j1 = 0; j1 < p; j1++) {
-                const int g1 = s.y - j1 < 0 ? s.y - j1 + n1 : s.y - j1;
+                const int g1 = stencil_offset(s.y, j1, n1);
                 const size_t row = ((size_t)g0 * n1 + g1) * n2 + s.z - 7;
                 const real16 wr = (wi[j0] * wi[p + j1]) * wz;
                 real16 c = (real16)(0);
@@ -392,12 +398,12 @@ __kernel void pme_gradient(__global const int4 *base, __global const real *w, __
         for (int ch = 0; ch < NC; ch++) acc[ch] = pair_lane_sum(acc16[ch >> 1], ch & 1);
     } else {
         for (int j0 = 0; j0 < p; j0++) {
-            const int g0 = s.x - j0 < 0 ? s.x - j0 + n0 : s.x - j0;
+            const int g0 = stencil_offset(s.x, j0, n0);
             for (int j1 = 0; j1 < p; j1++) {
-                const int g1 = s.y - j1 < 0 ? s.y - j1 + n1 : s.y - j1;
+                const int g1 = stencil_offset(s.y, j1, n1);
                 const real w01 = wi[j0] * wi[p + j1];
                 for (int j2 = 0; j2 < p; j2++) {
-                    const int g2 = s.z - j2 < 0 ? s.z - j2 + n2 : s.z - j2;
+                    const int g2 = stencil_offset(s.z, j2, n2);
                     const size_t g = ((size_t)g0 * n1 + g1) * n2 + g2;
                     real c = 0;
                     for (int ch = 0; ch < NC; ch++) c += vi[ch] * phiQ[mesh_index(ch, g, M)] + qi[ch] * phiV[mesh_index(ch, g, M)];

@@ -31,17 +31,12 @@ inline real lane_sum16(const real16 v) {
            v.se + v.sf;
 }
 
-// Σ_j x[j]·y[j] over n values: 16-wide partial sums, then the lanes in a fixed order. x in
-// global memory (dot_rows) or private memory (dot_rows_private): OpenCL C has no generic
-// pointers before 2.0, so one body serves both address spaces.
-#define DEFINE_DOT_ROWS(NAME, SPACE)                                                     \
-    inline real NAME(SPACE const real *x, __global const real *y, const int n) {          \
-        real16 acc16 = (real16)(0);                                                       \
-        int j = 0;                                                                        \
-        for (; j + 16 <= n; j += 16) acc16 += vload16(0, x + j) * vload16(0, y + j);      \
-        real acc = lane_sum16(acc16);                                                     \
-        for (; j < n; j++) acc += x[j] * y[j];                                            \
-        return acc;                                                                       \
-    }
-DEFINE_DOT_ROWS(dot_rows, __global)
-DEFINE_DOT_ROWS(dot_rows_private, __private)
+// Σ_j x[j]·y[j] over n values: 16-wide partial sums, then the lanes in a fixed order.
+inline real dot_rows(__global const real *x, __global const real *y, const int n) {
+    real16 acc16 = (real16)(0);
+    int j = 0;
+    for (; j + 16 <= n; j += 16) acc16 += vload16(0, x + j) * vload16(0, y + j);
+    real acc = lane_sum16(acc16);
+    for (; j < n; j++) acc += x[j] * y[j];
+    return acc;
+}

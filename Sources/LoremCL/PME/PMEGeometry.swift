@@ -39,7 +39,6 @@ public final class PMEGeometry<T: CLReal> {
     public var realCount: Int { size.x * size.y * size.z }
     /// Complex meshes per channel group: two channels to one (`PMEKernels`).
     var pairs: Int { (group + 1) / 2 }
-    public var complexCount: Int { size.x * size.y * (size.z / 2 + 1) }
     /// The first column of each channel group of `channels`.
     func groups(of channels: Int) -> StrideTo<Int> { stride(from: 0, to: channels, by: group) }
 
