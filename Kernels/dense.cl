@@ -165,21 +165,21 @@ __kernel void dense_backward(__global const real *yBar, __global const real *w,
 
 #endif
 
-// h = silu(z) = z·σ(z), elementwise over `count`.
+// h = silu(z) = z·σ(z), elementwise over `count`, 8 elements per work-item (precision.cl).
 __kernel void silu_forward(__global const real *z, __global real *h, const int count) {
-    const int e = get_global_id(0);
-    if (e >= count) return;
-    const real v = z[e];
-    h[e] = v / (1 + exp(-v));
+    const int first = 8 * get_global_id(0);
+    if (first >= count) return;
+    const real8 v = load8_padded(z, first, count);
+    store8_partial(v / (1 + exp(-v)), h, first, count);
 }
 
-// g ← g · silu′(z) with silu′(z) = σ(z)·(1 + z·(1 − σ(z))).
+// g ← g · silu′(z) with silu′(z) = σ(z)·(1 + z·(1 − σ(z))), 8 elements per work-item.
 __kernel void silu_backward(__global real *g, __global const real *z, const int count) {
-    const int e = get_global_id(0);
-    if (e >= count) return;
-    const real v = z[e];
-    const real s = 1 / (1 + exp(-v));
-    g[e] *= s * (1 + v * (1 - s));
+    const int first = 8 * get_global_id(0);
+    if (first >= count) return;
+    const real8 v = load8_padded(z, first, count);
+    const real8 s = 1 / (1 + exp(-v));
+    store8_partial(load8_padded(g, first, count) * (s * (1 + v * (1 - s))), g, first, count);
 }
 
 // flax LayerNorm, "fast variance" ν = max(0, mean x² − μ²); one work-item per row (rows are

@@ -269,9 +269,9 @@ __kernel void edge_basis_backward_harmonics(__global const real *gBar, __global 
     yBar[(size_t)p * slots + a] = acc;
 }
 
-// out = a + b elementwise (residuals); out may be a or b.
+// out = a + b elementwise (residuals); out may be a or b. 8 elements per work-item.
 __kernel void add(__global const real *a, __global const real *b, __global real *out, const int count) {
-    const int e = get_global_id(0);
-    if (e >= count) return;
-    out[e] = a[e] + b[e];
+    const int first = 8 * get_global_id(0);
+    if (first >= count) return;
+    store8_partial(load8_padded(a, first, count) + load8_padded(b, first, count), out, first, count);
 }

@@ -69,6 +69,15 @@ final class DenseKernelTests: XCTestCase {
             return g * s * (1 + z * (1 - s))
         }
         expectClose(T.self, relativeError(try gBuffer.download(), gReference), "silu backward \(label)")
+
+        // 8 elements per work-item, the last block padded: an element's bits do not depend on
+        // whether it falls in the padded tail (the last 7 of 143 = 17·8 + 7) or a whole block
+        // (the same 7 values and one more, 8 in all).
+        let tail = try upload(kernels.context, Matrix(rows: 1, cols: 8, data: Array(z.data.suffix(7)) + [0.5]), as: T.self)
+        let tailOut = try CLBuffer<T>(kernels.context, count: 8)
+        try kernels.silu(tail, count: 8, into: tailOut)
+        XCTAssertEqual(Array(try tailOut.download().prefix(7)).map { Double($0).bitPattern },
+                       Array(try h.download().suffix(7)).map { Double($0).bitPattern }, "silu \(label) padded tail")
     }
 
     func testMLP() throws {

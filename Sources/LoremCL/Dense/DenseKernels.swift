@@ -82,7 +82,7 @@ public final class DenseKernels<T: CLReal> {
         try z.require(count, 1, "silu input")
         try h.require(count, 1, "silu output")
         guard count > 0 else { return }
-        try siluForward.launch(global: [roundUp(count, 64)], z, h, Int32(count))
+        try siluForward.launch(global: [roundUp((count + 7) / 8, 64)], z, h, Int32(count))
     }
 
     /// g ← g · silu′(z) on the first `count` elements.
@@ -90,7 +90,7 @@ public final class DenseKernels<T: CLReal> {
         try g.require(count, 1, "silu backward cotangent")
         try z.require(count, 1, "silu backward pre-activation")
         guard count > 0 else { return }
-        try siluBackward.launch(global: [roundUp(count, 64)], g, z, Int32(count))
+        try siluBackward.launch(global: [roundUp((count + 7) / 8, 64)], g, z, Int32(count))
     }
 
     // MARK: MLP

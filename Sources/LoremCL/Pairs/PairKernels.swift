@@ -297,6 +297,6 @@ public final class PairKernels<T: CLReal> {
         try b.require(count, 1, "add operand")
         try out.require(count, 1, "add output")
         guard count > 0 else { return }
-        try add.launch(global: [roundUp(count, 64)], a, b, out, Int32(count))
+        try add.launch(global: [roundUp((count + 7) / 8, 64)], a, b, out, Int32(count))
     }
 }
