@@ -179,12 +179,15 @@ __kernel void norm_features_backward(__global const real *outBar, __global const
         xBar[((size_t)i * slots + a) * F + f] = n > 0 ? g * lambda[l] / n * xr[a * F] : 0;
 }
 
-// ---- Tensor, 8 features per work-item (CPU devices) ------------------------------------------
+// ---- Tensor, 8 features and 2 rows per work-item (CPU devices) ------------------------------
 //
 // The same sums as tensor_forward / tensor_backward_x / tensor_backward_y, each lane in the
-// same order, for F a multiple of 8: one work-item per 8 consecutive features, with 8-wide loads
-// of the coupled weights and both operands. A CPU compiler turns each entry into a few vector
-// instructions instead of a scalar loop per feature. global = (F/8, slots, rows).
+// same order, for F a multiple of 8: one work-item per 8 consecutive features of two rows
+// (i0 = 2·gid, i1 = i0 + 1), with 8-wide loads of the coupled weights and both operands. A CPU
+// compiler turns each entry into a few vector instructions instead of a scalar loop per
+// feature, and the two rows share each entry's weights and slot pair (one load of each for two
+// products). An odd last row is its own partner: computed twice, stored once.
+// global = (F/8, slots, ⌈rows/2⌉).
 
 __kernel void tensor_forward8(__global const real *x, const int xStride, const int xOffset,
                               __global const real *y, const int yStride, const int yOffset,
@@ -192,17 +195,23 @@ __kernel void tensor_forward8(__global const real *x, const int xStride, const i
                               __global const real *coupled, __global const int2 *slots,
                               __global const int *offsets, __global real *z, const int rows,
                               const int slots1, const int slots2, const int slots3, const int F) {
-    const int f = 8 * get_global_id(0), c = get_global_id(1), i = get_global_id(2);
-    if (f >= F || c >= slots3 || i >= rows) return;
-    const size_t iy = hasIndex ? (size_t)yIndex[i] : (size_t)i;
-    __global const real *xr = x + (size_t)i * slots1 * xStride + xOffset + f;
-    __global const real *yr = y + iy * slots2 * yStride + yOffset + f;
-    real8 acc = (real8)(0);
+    const int f = 8 * get_global_id(0), c = get_global_id(1), i0 = 2 * get_global_id(2);
+    if (f >= F || c >= slots3 || i0 >= rows) return;
+    const int i1 = min(i0 + 1, rows - 1);
+    const size_t iy0 = hasIndex ? (size_t)yIndex[i0] : (size_t)i0, iy1 = hasIndex ? (size_t)yIndex[i1] : (size_t)i1;
+    __global const real *xr0 = x + (size_t)i0 * slots1 * xStride + xOffset + f;
+    __global const real *xr1 = x + (size_t)i1 * slots1 * xStride + xOffset + f;
+    __global const real *yr0 = y + iy0 * slots2 * yStride + yOffset + f;
+    __global const real *yr1 = y + iy1 * slots2 * yStride + yOffset + f;
+    real8 acc0 = (real8)(0), acc1 = (real8)(0);
     for (int q = offsets[c]; q < offsets[c + 1]; q++) {
         const int2 ab = slots[q];
-        acc += vload8(0, coupled + (size_t)q * F + f) * vload8(0, xr + ab.x * xStride) * vload8(0, yr + ab.y * yStride);
+        const real8 w = vload8(0, coupled + (size_t)q * F + f);
+        acc0 += w * vload8(0, xr0 + ab.x * xStride) * vload8(0, yr0 + ab.y * yStride);
+        acc1 += w * vload8(0, xr1 + ab.x * xStride) * vload8(0, yr1 + ab.y * yStride);
     }
-    vstore8(acc, 0, z + ((size_t)i * slots3 + c) * F + f);
+    vstore8(acc0, 0, z + ((size_t)i0 * slots3 + c) * F + f);
+    if (i1 != i0) vstore8(acc1, 0, z + ((size_t)i1 * slots3 + c) * F + f);
 }
 
 __kernel void tensor_backward_x8(__global const real *zBar, __global const real *y, const int yStride,
@@ -211,17 +220,23 @@ __kernel void tensor_backward_x8(__global const real *zBar, __global const real 
                                  __global const int *offsets, __global real *xBar, const int xStride,
                                  const int xOffset, const int rows, const int slots1, const int slots2,
                                  const int slots3, const int F) {
-    const int f = 8 * get_global_id(0), a = get_global_id(1), i = get_global_id(2);
-    if (f >= F || a >= slots1 || i >= rows) return;
-    const size_t iy = hasIndex ? (size_t)yIndex[i] : (size_t)i;
-    __global const real *zr = zBar + (size_t)i * slots3 * F + f;
-    __global const real *yr = y + iy * slots2 * yStride + yOffset + f;
-    real8 acc = (real8)(0);
+    const int f = 8 * get_global_id(0), a = get_global_id(1), i0 = 2 * get_global_id(2);
+    if (f >= F || a >= slots1 || i0 >= rows) return;
+    const int i1 = min(i0 + 1, rows - 1);
+    const size_t iy0 = hasIndex ? (size_t)yIndex[i0] : (size_t)i0, iy1 = hasIndex ? (size_t)yIndex[i1] : (size_t)i1;
+    __global const real *zr0 = zBar + (size_t)i0 * slots3 * F + f;
+    __global const real *zr1 = zBar + (size_t)i1 * slots3 * F + f;
+    __global const real *yr0 = y + iy0 * slots2 * yStride + yOffset + f;
+    __global const real *yr1 = y + iy1 * slots2 * yStride + yOffset + f;
+    real8 acc0 = (real8)(0), acc1 = (real8)(0);
     for (int q = offsets[a]; q < offsets[a + 1]; q++) {
         const int2 bc = slots[q];
-        acc += vload8(0, coupled + (size_t)q * F + f) * vload8(0, zr + bc.y * F) * vload8(0, yr + bc.x * yStride);
+        const real8 w = vload8(0, coupled + (size_t)q * F + f);
+        acc0 += w * vload8(0, zr0 + bc.y * F) * vload8(0, yr0 + bc.x * yStride);
+        acc1 += w * vload8(0, zr1 + bc.y * F) * vload8(0, yr1 + bc.x * yStride);
     }
-    vstore8(acc, 0, xBar + ((size_t)i * slots1 + a) * xStride + xOffset + f);
+    vstore8(acc0, 0, xBar + ((size_t)i0 * slots1 + a) * xStride + xOffset + f);
+    if (i1 != i0) vstore8(acc1, 0, xBar + ((size_t)i1 * slots1 + a) * xStride + xOffset + f);
 }
 
 __kernel void tensor_backward_y8(__global const real *zBar, __global const real *x, const int xStride,
@@ -229,14 +244,20 @@ __kernel void tensor_backward_y8(__global const real *zBar, __global const real 
                                  __global const int *offsets, __global real *out, const int outStride,
                                  const int outOffset, const int rows, const int slots1, const int slots2,
                                  const int slots3, const int F) {
-    const int f = 8 * get_global_id(0), b = get_global_id(1), i = get_global_id(2);
-    if (f >= F || b >= slots2 || i >= rows) return;
-    __global const real *zr = zBar + (size_t)i * slots3 * F + f;
-    __global const real *xr = x + (size_t)i * slots1 * xStride + xOffset + f;
-    real8 acc = (real8)(0);
+    const int f = 8 * get_global_id(0), b = get_global_id(1), i0 = 2 * get_global_id(2);
+    if (f >= F || b >= slots2 || i0 >= rows) return;
+    const int i1 = min(i0 + 1, rows - 1);
+    __global const real *zr0 = zBar + (size_t)i0 * slots3 * F + f;
+    __global const real *zr1 = zBar + (size_t)i1 * slots3 * F + f;
+    __global const real *xr0 = x + (size_t)i0 * slots1 * xStride + xOffset + f;
+    __global const real *xr1 = x + (size_t)i1 * slots1 * xStride + xOffset + f;
+    real8 acc0 = (real8)(0), acc1 = (real8)(0);
     for (int q = offsets[b]; q < offsets[b + 1]; q++) {
         const int2 ac = slots[q];
-        acc += vload8(0, coupled + (size_t)q * F + f) * vload8(0, zr + ac.y * F) * vload8(0, xr + ac.x * xStride);
+        const real8 w = vload8(0, coupled + (size_t)q * F + f);
+        acc0 += w * vload8(0, zr0 + ac.y * F) * vload8(0, xr0 + ac.x * xStride);
+        acc1 += w * vload8(0, zr1 + ac.y * F) * vload8(0, xr1 + ac.x * xStride);
     }
-    vstore8(acc, 0, out + ((size_t)i * slots2 + b) * outStride + outOffset + f);
+    vstore8(acc0, 0, out + ((size_t)i0 * slots2 + b) * outStride + outOffset + f);
+    if (i1 != i0) vstore8(acc1, 0, out + ((size_t)i1 * slots2 + b) * outStride + outOffset + f);
 }

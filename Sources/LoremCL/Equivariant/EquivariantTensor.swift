@@ -133,7 +133,7 @@ extension EquivariantKernels {
         let index: any CLKernelArgument = yRows?.index ?? CLNullBuffer()
         let (kernel, lanes) = wide(tensorForward, tensorForward8, F)
         try kernel.launch(
-            global: [F / lanes, t.slots3, rows], x.buffer, Int32(x.stride), Int32(x.offset), y.buffer, Int32(y.stride),
+            global: [F / lanes, t.slots3, rowItems(rows, lanes)], x.buffer, Int32(x.stride), Int32(x.offset), y.buffer, Int32(y.stride),
             Int32(y.offset), index, Int32(yRows == nil ? 0 : 1), t.byOutput.coupled, t.byOutput.slots, t.byOutput.offsets,
             z, Int32(rows), Int32(t.slots1), Int32(t.slots2), Int32(t.slots3), Int32(F))
     }
@@ -164,7 +164,7 @@ extension EquivariantKernels {
         let index: any CLKernelArgument = yRows?.index ?? CLNullBuffer()
         let (kernelX, lanesX) = wide(tensorBackwardX, tensorBackwardX8, F)
         try kernelX.launch(
-            global: [F / lanesX, t.slots1, rows], zBar, y.buffer, Int32(y.stride), Int32(y.offset), index,
+            global: [F / lanesX, t.slots1, rowItems(rows, lanesX)], zBar, y.buffer, Int32(y.stride), Int32(y.offset), index,
             Int32(yRows == nil ? 0 : 1), t.byFirst.coupled, t.byFirst.slots, t.byFirst.offsets, xBar.buffer,
             Int32(xBar.stride), Int32(xBar.offset), n, s1, s2, s3, f)
         // Without a gather each row owns its ȳ row; with one, rows share source atoms.
@@ -174,7 +174,7 @@ extension EquivariantKernels {
                                                    stride: F, offset: 0)
         let (kernelY, lanesY) = wide(tensorBackwardY, tensorBackwardY8, F)
         try kernelY.launch(
-            global: [F / lanesY, t.slots2, rows], zBar, x.buffer, Int32(x.stride), Int32(x.offset), t.bySecond.coupled,
+            global: [F / lanesY, t.slots2, rowItems(rows, lanesY)], zBar, x.buffer, Int32(x.stride), Int32(x.offset), t.bySecond.coupled,
             t.bySecond.slots, t.bySecond.offsets, shares.buffer, Int32(shares.stride), Int32(shares.offset),
             n, s1, s2, s3, f)
         if let yRows {
@@ -191,6 +191,11 @@ extension EquivariantKernels {
     private func wide(_ narrow: CLKernel, _ wide: CLKernel?, _ F: Int) -> (CLKernel, Int) {
         if let wide, F % 8 == 0 { return (wide, 8) }
         return (narrow, 1)
+    }
+
+    /// Work-items along the rows: the 8-wide kernels take two rows each, the others one.
+    private func rowItems(_ rows: Int, _ lanes: Int) -> Int {
+        lanes == 8 ? (rows + 1) / 2 : rows
     }
 
     private func checkIndex(_ map: CLRowMap?, rows: Int) throws {
