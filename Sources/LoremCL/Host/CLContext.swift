@@ -28,6 +28,9 @@ public final class CLContext: @unchecked Sendable {
     public var kernelTimes: CLKernelTimes? = nil
     /// Tests: false makes `reusingBuffers` a plain call (every buffer fresh), a baseline.
     var reuseEnabled = true
+    /// Where built programs are kept between runs (`CLProgramCache`); set before the first
+    /// program is requested.
+    var programCache = CLProgramCache.fromEnvironment()
 
     public init(device: CLDevice, maxAllocationBytes limit: Int? = nil) throws {
         self.device = device
