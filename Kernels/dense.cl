@@ -6,8 +6,9 @@
 //   default      one work-item per (8 rows, 16 outputs) with vload16 of W's rows: what a CPU
 //                OpenCL (PoCL) turns into wide SIMD loops (~15x the tiled form there);
 //   DENSE_TILED  16x16 local-memory tiles, one output per work-item: the GPU SGEMM shape.
-// Both accumulate over K in increasing order, so the forward matches the reference's order
-// and every result is deterministic (no atomics anywhere).
+// Both accumulate over the inner index in increasing order (the default shape's backward is
+// its forward on Wᵀ), so the products follow the reference's order and every result is
+// deterministic (no atomics anywhere).
 
 #define TILE 16
 
@@ -15,10 +16,15 @@
 
 // Rows per work-item of the default shape: DENSE_ROWS rows share every 16-wide load of W and
 // give the CPU that many independent accumulator chains (one chain waits on FMA latency). Each
-// output still sums over k (forward) or n (backward) in the same order as with one row. 8
-// rather than 4 (NaCl 12³ on PoCL, three alternating rounds): dense_forward 64–73 against
-// 105–109 ms, dense_backward 103–124 against 118–139. (The rows as an unrolled array instead of
-// named accumulators were not kept in registers: 3× slower.)
+// output still sums over k in the same order as with one row. 8 rather than 4 (NaCl 12³ on
+// PoCL, three alternating rounds): dense_forward 64–73 against 105–109 ms. (The rows as an
+// unrolled array instead of named accumulators were not kept in registers: 3× slower.)
+//
+// This shape has no backward kernel: the host runs x̄ = ȳ·Wᵀ as dense_forward on a stored
+// copy of Wᵀ (CLDenseLayer.transposed), each x̄ summed over n in increasing order like the
+// tiled backward. Against the earlier dot-product backward (16 lane sums per output, then a
+// scalar epilogue), NaCl 12³ on PoCL, three alternating rounds: dense forward + backward
+// 226–265 → 166–206 ms.
 #define DENSE_ROWS 8
 
 // y[i, c·16 .. c·16+15] = b + Σ_k x[i,k]·W[k, ...] for rows i = r·8 … r·8+7;
@@ -69,55 +75,6 @@ __kernel void dense_forward(__global const real *x, __global const real *w,
                 yr[n] = acc;
             }
         }
-    }
-}
-
-// Σ_n g[n]·w[n] from its 16 lane sums over the full blocks (n < n16), lanes added in a fixed
-// order, then the tail.
-inline real dense_dot_finish(const real16 acc16, __global const real *g, __global const real *w, const int n16,
-                             const int N) {
-    real acc = lane_sum16(acc16);
-    for (int n = n16; n < N; n++) acc += g[n] * w[n];
-    return acc;
-}
-
-// x̄[i,k] = Σ_n ȳ[i,n]·W[k,n] for rows i = r·8 … r·8+7: both rows are contiguous, so 16-wide
-// loads of each, W's shared by the rows; global = (K, ceil(M/8)).
-__kernel void dense_backward(__global const real *yBar, __global const real *w,
-                             __global real *xBar, const int M, const int K, const int N) {
-    const int k = get_global_id(0), i0 = get_global_id(1) * DENSE_ROWS;
-    if (i0 >= M || k >= K) return;
-    const int rows = min(DENSE_ROWS, M - i0), n16 = N / 16 * 16;
-    __global const real *g0 = yBar + (size_t)i0 * N;
-    __global const real *wr = w + (size_t)k * N;
-    if (rows == DENSE_ROWS) {
-        real16 s0 = (real16)(0), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0, s6 = s0, s7 = s0;
-        for (int n = 0; n < n16; n += 16) {
-            const real16 wv = vload16(0, wr + n);
-            s0 += vload16(0, g0 + n) * wv;
-            s1 += vload16(0, g0 + N + n) * wv;
-            s2 += vload16(0, g0 + 2 * N + n) * wv;
-            s3 += vload16(0, g0 + 3 * N + n) * wv;
-            s4 += vload16(0, g0 + 4 * N + n) * wv;
-            s5 += vload16(0, g0 + 5 * N + n) * wv;
-            s6 += vload16(0, g0 + 6 * N + n) * wv;
-            s7 += vload16(0, g0 + 7 * N + n) * wv;
-        }
-        xBar[(size_t)i0 * K + k] = dense_dot_finish(s0, g0, wr, n16, N);
-        xBar[(size_t)(i0 + 1) * K + k] = dense_dot_finish(s1, g0 + N, wr, n16, N);
-        xBar[(size_t)(i0 + 2) * K + k] = dense_dot_finish(s2, g0 + 2 * N, wr, n16, N);
-        xBar[(size_t)(i0 + 3) * K + k] = dense_dot_finish(s3, g0 + 3 * N, wr, n16, N);
-        xBar[(size_t)(i0 + 4) * K + k] = dense_dot_finish(s4, g0 + 4 * N, wr, n16, N);
-        xBar[(size_t)(i0 + 5) * K + k] = dense_dot_finish(s5, g0 + 5 * N, wr, n16, N);
-        xBar[(size_t)(i0 + 6) * K + k] = dense_dot_finish(s6, g0 + 6 * N, wr, n16, N);
-        xBar[(size_t)(i0 + 7) * K + k] = dense_dot_finish(s7, g0 + 7 * N, wr, n16, N);
-        return;
-    }
-    for (int r = 0; r < rows; r++) {
-        __global const real *gr = g0 + (size_t)r * N;
-        real16 acc16 = (real16)(0);
-        for (int n = 0; n < n16; n += 16) acc16 += vload16(0, gr + n) * vload16(0, wr + n);
-        xBar[(size_t)(i0 + r) * K + k] = dense_dot_finish(acc16, gr, wr, n16, N);
     }
 }
 

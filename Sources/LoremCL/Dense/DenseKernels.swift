@@ -10,7 +10,9 @@ import LoremModel
 public final class DenseKernels<T: CLReal> {
     public let context: CLContext
     public let variant: KernelShape
-    private let forward, backward, siluForward, siluBackward, normForward, normBackward: CLKernel
+    private let forward, siluForward, siluBackward, normForward, normBackward: CLKernel
+    /// The tiled shape's x̄ = ȳ·Wᵀ; the rows shape runs `forward` on Wᵀ instead.
+    private let tiledBackward: CLKernel?
 
     /// Builds (or reuses) the dense program for precision `T`; `variant` defaults to the
     /// device's preferred one, tests force each.
@@ -20,7 +22,7 @@ public final class DenseKernels<T: CLReal> {
         self.variant = variant
         let program = try context.program(family: "dense", precision: T.self, defines: variant == .tiled ? ["DENSE_TILED"] : [])
         forward = try program.kernel("dense_forward")
-        backward = try program.kernel("dense_backward")
+        tiledBackward = variant == .tiled ? try program.kernel("dense_backward") : nil
         siluForward = try program.kernel("silu_forward")
         siluBackward = try program.kernel("silu_backward")
         normForward = try program.kernel("layer_norm_forward")
@@ -62,9 +64,12 @@ public final class DenseKernels<T: CLReal> {
         let (m, k, n) = (Int32(rows), Int32(layer.inputs), Int32(layer.outputs))
         switch variant {
         case .rows:
-            try backward.launch(global: [layer.inputs, (rows + 7) / 8], yBar, layer.kernel, xBar, m, k, n)
+            // x̄ = ȳ·Wᵀ as a forward product on Wᵀ (no bias): 16 outputs per work-item, each summed
+            // over n in increasing order, no 16-lane reductions.
+            try forward.launch(global: [(layer.inputs + 15) / 16, (rows + 7) / 8], yBar, layer.transposed,
+                               CLNullBuffer(), Int32(0), xBar, m, n, k)
         case .tiled:
-            try backward.launch(global: [roundUp(layer.inputs, 16), roundUp(rows, 16)], local: [16, 16],
+            try tiledBackward!.launch(global: [roundUp(layer.inputs, 16), roundUp(rows, 16)], local: [16, 16],
                                 yBar, layer.kernel, xBar, m, k, n)
         }
     }

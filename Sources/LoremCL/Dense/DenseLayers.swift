@@ -8,12 +8,16 @@ public struct CLDenseLayer<T: CLReal> {
     public let outputs: Int
     /// [inputs, outputs] row-major, as flax stores it.
     public let kernel: CLBuffer<T>
+    /// Wᵀ, [outputs, inputs] row-major: the rows-shaped backward is the forward's kernel on it.
+    public let transposed: CLBuffer<T>
     public let bias: CLBuffer<T>?
 
     public init(_ context: CLContext, _ weights: DenseWeights) throws {
         inputs = weights.inputs
         outputs = weights.outputs
         kernel = try CLBuffer(context, weights.kernel.map { T($0) })
+        let (k, n) = (weights.inputs, weights.outputs)
+        transposed = try CLBuffer(context, (0..<(k * n)).map { e in T(weights.kernel[(e % k) * n + e / k]) })
         bias = try weights.bias.map { try CLBuffer(context, $0.map { T($0) }) }
     }
 }
