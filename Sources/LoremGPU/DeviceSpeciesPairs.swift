@@ -47,7 +47,7 @@ final class DeviceSpeciesPairs<T: CLReal> {
     func species(_ z: Int) -> [T] { Self.row(embedding, z, numSpecies) }
 
     private static func row(_ embedding: [Double], _ z: Int, _ ns: Int) -> [T] {
-        embedding[(z * ns)..<((z + 1) * ns)].map { T($0) }
+        T.converting(Array(embedding[(z * ns)..<((z + 1) * ns)]))
     }
 
     /// Extends the table to every element of `numbers` (a rebuild over the union when one is new).

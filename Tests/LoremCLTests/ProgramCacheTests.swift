@@ -92,6 +92,15 @@ final class ProgramCacheTests: XCTestCase {
         XCTAssertNoThrow(try run(try context(CLProgramCache(directory: URL(fileURLWithPath: "/proc/lorem-gpu-cache")))))
     }
 
+    /// clFFT's binaries go to the subfolder `clfft`, unless the user chose `CLFFT_CACHE_PATH` or
+    /// the cache is off.
+    func testClFFTFolder() {
+        let cache = CLProgramCache(directory: URL(fileURLWithPath: "/c/k"))
+        XCTAssertEqual(cache.clfftDirectory([:])?.path, "/c/k/clfft")
+        XCTAssertNil(cache.clfftDirectory(["CLFFT_CACHE_PATH": "/mine"]))
+        XCTAssertNil(CLProgramCache(directory: nil).clfftDirectory([:]))
+    }
+
     /// FNV-1a 64 test vectors (the published ones for "" and "a").
     func testHash() {
         XCTAssertEqual(CLProgramCache.fnv1a("".utf8), 0xcbf2_9ce4_8422_2325)

@@ -46,7 +46,7 @@ public struct CLBiasedEquivariantDense<T: CLReal> {
     public init(_ context: CLContext, _ weights: EquivariantDenseWeights) throws {
         dense = try CLEquivariantDense(context, weights)
         guard let b = weights.perDegree[0].bias else { throw CLError.unsupported("an e3x Dense without its degree-0 bias") }
-        bias = try CLBuffer(context, b.map { T($0) })
+        bias = try CLBuffer(context, T.converting(b))
     }
 }
 

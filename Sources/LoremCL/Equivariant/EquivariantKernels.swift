@@ -112,7 +112,7 @@ public final class EquivariantKernels<T: CLReal> {
     /// λ_l = (2l+1)^{1/4} rounded to `T`, as lorem-jax builds them in the working precision.
     private func lambda(_ L: Int) throws -> CLBuffer<T> {
         if let buffer = normFactors[L] { return buffer }
-        let buffer = try CLBuffer<T>(context, SphericalLayout.normFactors(maxDegree: L).map { T($0) })
+        let buffer = try CLBuffer<T>(context, T.converting(SphericalLayout.normFactors(maxDegree: L)))
         normFactors[L] = buffer
         return buffer
     }

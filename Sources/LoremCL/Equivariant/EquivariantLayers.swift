@@ -19,7 +19,7 @@ public struct CLEquivariantDense<T: CLReal> {
         precondition(weights.perDegree.allSatisfy { $0.inputs == inputs && $0.outputs == outputs })
         self.inputs = inputs
         self.outputs = outputs
-        kernel = try CLBuffer(context, weights.perDegree.flatMap { $0.kernel.map { T($0) } })
+        kernel = try CLBuffer(context, T.converting(weights.perDegree.flatMap { $0.kernel }))
     }
 }
 
@@ -51,7 +51,7 @@ public struct CLTensor<T: CLReal> {
         features = weights.features
         let table = weights.coupling.entries
         entryCount = table.count
-        kernel = try CLBuffer(context, weights.kernel.map { T($0) })
+        kernel = try CLBuffer(context, T.converting(weights.kernel))
         entries = try CLBuffer(context, table.flatMap { e in
             [e.a, e.b, e.c, weights.weightIndex(e.l1, e.l2, e.l3)].map { Int32($0) }
         })
@@ -85,7 +85,7 @@ struct CLEntryGroups<T: CLReal> {
     init(_ context: CLContext, _ groups: CSRGroups, others: [(Int, Int)], coupled: [[Double]]) throws {
         offsets = try CLBuffer(context, groups.offsets)
         slots = try CLBuffer(context, groups.members.map { SIMD2(Int32(others[Int($0)].0), Int32(others[Int($0)].1)) })
-        self.coupled = try CLBuffer(context, groups.members.flatMap { coupled[Int($0)].map { T($0) } })
+        self.coupled = try CLBuffer(context, T.converting(groups.members.flatMap { coupled[Int($0)] }))
     }
 }
 

@@ -36,7 +36,7 @@ public final class FeatureKernels<T: CLReal> {
         self.maxDegree = maxDegree
         beta = try CLBuffer(context, b.map { T(Double($0)) })
         betaLower = try CLBuffer(context, bl.map { T(Double($0)) })
-        diagonal = try CLBuffer(context, Self.diagonal(maxDegree).map { T($0) })
+        diagonal = try CLBuffer(context, T.converting(Self.diagonal(maxDegree)))
         let program = try context.program(family: "features", precision: T.self)
         featuresKernel = try program.kernel("pair_features")
         gradientsKernel = try program.kernel("pair_vector_gradients")

@@ -15,6 +15,7 @@ final class CLFFTLibrary: @unchecked Sendable {
         data.minor = cl_uint(clfftVersionMinor)
         data.patch = cl_uint(clfftVersionPatch)
         data.debugFlags = 0
+        CLProgramCache.fromEnvironment().shareWithClFFT()
         try fftCheck(clfftSetup(&data), "clfftSetup")
     }
 

@@ -53,12 +53,12 @@ public final class PMEGeometry<T: CLReal> {
         smearing = summation.smearing
         volume = summation.volume
         bases = try CLBuffer(context, mesh.bases.map { SIMD4(Int32($0.x), Int32($0.y), Int32($0.z), 0) })
-        weights = try CLBuffer(context, mesh.weights.map { T($0) })
-        derivatives = try CLBuffer(context, mesh.derivatives.map { T($0) })
+        weights = try CLBuffer(context, T.converting(mesh.weights))
+        derivatives = try CLBuffer(context, T.converting(mesh.derivatives))
         let (start, atoms) = Self.bins(mesh.bases, size: n, order: p)
         blockStart = try CLBuffer(context, start)
         blockAtoms = try CLBuffer(context, atoms)
-        moduli = try CLBuffer(context, mesh.moduli.flatMap { $0 }.map { T($0) })
+        moduli = try CLBuffer(context, T.converting(mesh.moduli.flatMap { $0 }))
         basis = try CLBuffer(context, mesh.reciprocalBasis.flatMap { [T($0.x), T($0.y), T($0.z)] })
         meshGradient = try CLBuffer(context, mesh.meshGradient.flatMap { [T($0.x), T($0.y), T($0.z)] })
         influence = try CLBuffer(context, count: n.x * n.y * (n.z / 2 + 1))
