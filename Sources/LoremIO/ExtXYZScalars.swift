@@ -10,7 +10,7 @@ enum ExtXYZScalars {
     /// Python's `float()`: decimal and exponent notation, `inf`, `nan`; unlike Swift's
     /// `Double(_:)` it rejects hexadecimal, which no extxyz writer produces.
     static func double(_ token: some StringProtocol) -> Double? {
-        if token.contains(where: { $0 == "x" || $0 == "X" }) { return nil }
+        if token.utf8.contains(where: { $0 == UInt8(ascii: "x") || $0 == UInt8(ascii: "X") }) { return nil }
         return Double(token)
     }
 
@@ -22,8 +22,20 @@ enum ExtXYZScalars {
         }
     }
 
+    /// Whitespace-separated words (Unicode White_Space, as Python's `str.split()` for text
+    /// without control characters). An ASCII line, which is every line any extxyz writer
+    /// produces, is split on its bytes: `Character.isWhitespace` looks up Unicode properties
+    /// per character, ~0.1 s of a 10,648-atom frame's parse under perf.
     static func words(_ text: some StringProtocol) -> [Substring] {
-        Substring(text).split(whereSeparator: { $0.isWhitespace })
+        let line = Substring(text)
+        guard line.utf8.allSatisfy({ $0 < 0x80 }) else { return line.split(whereSeparator: { $0.isWhitespace }) }
+        return line.utf8.split(whereSeparator: isASCIIWhitespace).map { Substring($0) }
+    }
+
+    /// The ASCII members of White_Space: tab, line feed, vertical tab, form feed, carriage
+    /// return, space.
+    private static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (0x09...0x0D).contains(byte)
     }
 
     /// Items of a number list; ASE separates them by whitespace or commas.

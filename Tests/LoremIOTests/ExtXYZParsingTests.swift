@@ -85,6 +85,19 @@ final class ExtXYZParsingTests: XCTestCase {
         XCTAssertEqual(s.realColumn(named: "charge"), [[0.5], [-0.5]])
     }
 
+    /// Words split on ASCII bytes equal words split on Characters, including "\r\n" (one
+    /// Character), vertical tab and form feed; a non-ASCII space still separates.
+    func testWordsOnBytesMatchWordsOnCharacters() {
+        let lines = ["  Na 0.5\t-1e-3  \r\n", "a\u{0B}b\u{0C}c\rd", "", "   ", "x", "H 1 2 3\n"]
+        for line in lines {
+            XCTAssertEqual(ExtXYZScalars.words(line), line.split(whereSeparator: { $0.isWhitespace }), line.debugDescription)
+        }
+        XCTAssertEqual(ExtXYZScalars.words("O\u{00A0}1.5 é"), ["O", "1.5", "é"])
+        XCTAssertEqual(ExtXYZScalars.words(" Na  0.5 ").map(String.init), ["Na", "0.5"])
+        XCTAssertNil(ExtXYZScalars.double("0x1p3"))
+        XCTAssertEqual(ExtXYZScalars.double("-1.5e-3"), -1.5e-3)
+    }
+
     func testElementTable() {
         XCTAssertEqual(Elements.symbols.count, 119)
         XCTAssertEqual(Elements.symbol(for: 1), "H")
