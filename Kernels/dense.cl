@@ -3,7 +3,7 @@
 // as flax stores it, so y = x·W + b with x [M, K] and y [M, N].
 //
 // Two shapes of the matrix products, chosen by the host from the device type:
-//   default      one work-item per (8 rows, 16 outputs) with vload16 of W's rows: what a CPU
+//   default      one work-item per (6 rows, 16 outputs) with vload16 of W's rows: what a CPU
 //                OpenCL (PoCL) turns into wide SIMD loops (~15x the tiled form there);
 //   DENSE_TILED  16x16 local-memory tiles, one output per work-item: the GPU SGEMM shape.
 // Both accumulate over the inner index in increasing order (the default shape's backward is
@@ -16,19 +16,23 @@
 
 // Rows per work-item of the default shape: DENSE_ROWS rows share every 16-wide load of W and
 // give the CPU that many independent accumulator chains (one chain waits on FMA latency). Each
-// output still sums over k in the same order as with one row. 8 rather than 4 (NaCl 12³ on
-// PoCL, three alternating rounds): dense_forward 64–73 against 105–109 ms. (The rows as an
-// unrolled array instead of named accumulators were not kept in registers: 3× slower.)
+// output still sums over k in the same order as with one row. 6 rows: their float16
+// accumulators take 12 of AVX2's 16 vector registers, W's row 2 and the broadcast x 1 (BLIS's
+// Haswell SGEMM kernel is 6×16 for the same reason); 8 rows needed 19 and spilled. NaCl 12³ on
+// PoCL, three alternating rounds: dense_forward 250–266 ms with 6 rows against 367–385 with 8
+// (evaluation medians 2000–2035 against 2130–2155 ms); 8 had beaten 4 (64–73 against 105–109
+// ms for the forward alone). (The rows as an unrolled array instead of named accumulators were
+// not kept in registers: 3× slower.)
 //
 // This shape has no backward kernel: the host runs x̄ = ȳ·Wᵀ as dense_forward on a stored
 // copy of Wᵀ (CLDenseLayer.transposed), each x̄ summed over n in increasing order like the
 // tiled backward. Against the earlier dot-product backward (16 lane sums per output, then a
 // scalar epilogue), NaCl 12³ on PoCL, three alternating rounds: dense forward + backward
 // 226–265 → 166–206 ms.
-#define DENSE_ROWS 8
+#define DENSE_ROWS 6
 
-// y[i, c·16 .. c·16+15] = b + Σ_k x[i,k]·W[k, ...] for rows i = r·8 … r·8+7;
-// global = (ceil(N/16), ceil(M/8)).
+// y[i, c·16 .. c·16+15] = b + Σ_k x[i,k]·W[k, ...] for rows i = r·6 … r·6+5;
+// global = (ceil(N/16), ceil(M/6)).
 __kernel void dense_forward(__global const real *x, __global const real *w,
                             __global const real *b, const int hasBias,
                             __global real *y, const int M, const int K, const int N) {
@@ -38,7 +42,7 @@ __kernel void dense_forward(__global const real *x, __global const real *w,
     __global const real *x0 = x + (size_t)i0 * K;
     if (n0 + 16 <= N && rows == DENSE_ROWS) {
         const real16 init = hasBias ? vload16(0, b + n0) : (real16)(0);
-        real16 a0 = init, a1 = init, a2 = init, a3 = init, a4 = init, a5 = init, a6 = init, a7 = init;
+        real16 a0 = init, a1 = init, a2 = init, a3 = init, a4 = init, a5 = init;
         for (int k = 0; k < K; k++) {
             const real16 wk = vload16(0, w + (size_t)k * N + n0);
             a0 += x0[k] * wk;
@@ -47,8 +51,6 @@ __kernel void dense_forward(__global const real *x, __global const real *w,
             a3 += x0[3 * K + k] * wk;
             a4 += x0[4 * K + k] * wk;
             a5 += x0[5 * K + k] * wk;
-            a6 += x0[6 * K + k] * wk;
-            a7 += x0[7 * K + k] * wk;
         }
         __global real *y0 = y + (size_t)i0 * N + n0;
         vstore16(a0, 0, y0);
@@ -57,8 +59,6 @@ __kernel void dense_forward(__global const real *x, __global const real *w,
         vstore16(a3, 0, y0 + 3 * N);
         vstore16(a4, 0, y0 + 4 * N);
         vstore16(a5, 0, y0 + 5 * N);
-        vstore16(a6, 0, y0 + 6 * N);
-        vstore16(a7, 0, y0 + 7 * N);
         return;
     }
     for (int r = 0; r < rows; r++) {

@@ -41,7 +41,7 @@ public final class DenseKernels<T: CLReal> {
         let hasBias = Int32(layer.bias == nil ? 0 : 1)
         switch variant {
         case .rows:
-            try forward.launch(global: [(layer.outputs + 15) / 16, (rows + 7) / 8], x, layer.kernel, bias, hasBias, y, m, k, n)
+            try forward.launch(global: [(layer.outputs + 15) / 16, (rows + 5) / 6], x, layer.kernel, bias, hasBias, y, m, k, n)
         case .tiled:
             try forward.launch(global: [roundUp(layer.outputs, 16), roundUp(rows, 16)], local: [16, 16],
                                x, layer.kernel, bias, hasBias, y, m, k, n)
@@ -66,7 +66,7 @@ public final class DenseKernels<T: CLReal> {
         case .rows:
             // x̄ = ȳ·Wᵀ as a forward product on Wᵀ (no bias): 16 outputs per work-item, each summed
             // over n in increasing order, no 16-lane reductions.
-            try forward.launch(global: [(layer.inputs + 15) / 16, (rows + 7) / 8], yBar, layer.transposed,
+            try forward.launch(global: [(layer.inputs + 15) / 16, (rows + 5) / 6], yBar, layer.transposed,
                                CLNullBuffer(), Int32(0), xBar, m, n, k)
         case .tiled:
             try tiledBackward!.launch(global: [roundUp(layer.inputs, 16), roundUp(rows, 16)], local: [16, 16],
