@@ -319,6 +319,12 @@ def test_killed_driver_gives_an_error_then_restarts(lorem_bin):
         atoms.get_potential_energy()
         pid = calc.driver.pid
         os.kill(pid, signal.SIGKILL)
+        # let it die completely first (exit status collected): a driver already gone before
+        # the next call was once restarted silently instead of reported
+        deadline = time.monotonic() + 10
+        while calc.driver.process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert calc.driver.process.poll() == -signal.SIGKILL
         atoms.positions[0] += 0.02
         t0 = time.monotonic()
         with pytest.raises(DriverError, match="exited|closed|lost"):

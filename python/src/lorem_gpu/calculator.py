@@ -205,6 +205,13 @@ class Calculator(_ASECalculator):
         return self._driver
 
     def _driver_for(self, atoms: Atoms) -> DriverProcess:
+        if self._driver is not None and self._driver.died():
+            # A driver killed or crashed between calls is reported, as one that dies during a
+            # call is, whether or not the process has been reaped yet; the next call starts a
+            # fresh one. (Restarting silently here depended on how fast the kernel tore the
+            # old process down.)
+            driver, self._driver = self._driver, None
+            raise driver.death_error()
         if self._driver is not None and self._driver.matches(atoms):
             return self._driver
         self.close()

@@ -230,6 +230,17 @@ class DriverProcess:
         st = self._state
         return not st.closed and st.proc is not None and st.proc.poll() is None
 
+    def died(self) -> bool:
+        """The process ended without being told to (killed, crashed) since the last call."""
+        st = self._state
+        return not st.closed and st.proc is not None and st.proc.poll() is not None
+
+    def death_error(self) -> DriverError:
+        """The error for a driver that ``died()``: its exit status and stderr tail."""
+        return self._error(
+            f"lorem-gpu driver exited with status {self._state.proc.returncode} between calculations"
+        )
+
     def matches(self, atoms: Atoms) -> bool:
         return (
             self.alive
