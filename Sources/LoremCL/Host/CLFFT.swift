@@ -15,7 +15,9 @@ final class CLFFTLibrary: @unchecked Sendable {
         data.minor = cl_uint(clfftVersionMinor)
         data.patch = cl_uint(clfftVersionPatch)
         data.debugFlags = 0
-        CLProgramCache.fromEnvironment().shareWithClFFT()
+        var (major, minor, patch) = (cl_uint(0), cl_uint(0), cl_uint(0))
+        try fftCheck(clfftGetVersion(&major, &minor, &patch), "clfftGetVersion")
+        CLProgramCache.fromEnvironment().shareWithClFFT(libraryVersion: "\(major).\(minor).\(patch)")
         try fftCheck(clfftSetup(&data), "clfftSetup")
     }
 

@@ -95,17 +95,23 @@ struct CLProgramCache: Sendable {
     /// next setup (clFFT rebuilds what it needs). A mesh shape adds ~0.4 MB per precision.
     static var clfftCapacityBytes: Int { 64 << 20 }
 
-    /// Points clFFT at `clfftDirectory` (before `clfftSetup`), emptying it first when it holds
-    /// more than `clfftCapacityBytes`. Failures leave clFFT without a cache, as before.
-    func shareWithClFFT() {
-        guard let folder = clfftDirectory() else { return }
+    /// Points clFFT at `clfftDirectory`/`libraryVersion` (before `clfftSetup`), emptying
+    /// `clfftDirectory` first when it holds more than `clfftCapacityBytes`. Failures leave clFFT
+    /// without a cache, as before.
+    ///
+    /// The subfolder per clFFT version is needed because clFFT names an entry by the device,
+    /// the driver and the plan's parameters, not by the kernel source it generates: a newer
+    /// clFFT could otherwise load an older one's binary for the same plan.
+    func shareWithClFFT(libraryVersion: String) {
+        guard let root = clfftDirectory() else { return }
         let manager = FileManager.default
-        if let files = manager.enumerator(at: folder, includingPropertiesForKeys: [.fileSizeKey]) {
+        if let files = manager.enumerator(at: root, includingPropertiesForKeys: [.fileSizeKey]) {
             let bytes = files.reduce(0) { total, item in
                 total + (((item as? URL).flatMap { try? $0.resourceValues(forKeys: [.fileSizeKey]).fileSize }) ?? 0)
             }
-            if bytes > Self.clfftCapacityBytes { try? manager.removeItem(at: folder) }
+            if bytes > Self.clfftCapacityBytes { try? manager.removeItem(at: root) }
         }
+        let folder = root.appendingPathComponent(libraryVersion)
         guard (try? manager.createDirectory(at: folder, withIntermediateDirectories: true)) != nil else { return }
         setenv("CLFFT_CACHE_PATH", folder.path, 0)
     }
