@@ -20,9 +20,9 @@
 // accumulators take 12 of AVX2's 16 vector registers, W's row 2 and the broadcast x 1 (BLIS's
 // Haswell SGEMM kernel is 6×16 for the same reason); 8 rows needed 19 and spilled. NaCl 12³ on
 // PoCL, three alternating rounds: dense_forward 250–266 ms with 6 rows against 367–385 with 8
-// (evaluation medians 2000–2035 against 2130–2155 ms); 8 had beaten 4 (64–73 against 105–109
-// ms for the forward alone). (The rows as an unrolled array instead of named accumulators were
-// not kept in registers: 3× slower.)
+// (evaluation medians 2000–2035 against 2130–2155 ms); 8 had beaten 4 (64–73 against
+// 105–109 ms for the forward alone). (The rows as an unrolled array instead of named
+// accumulators were not kept in registers: 3× slower.)
 //
 // This shape has no backward kernel: the host runs x̄ = ȳ·Wᵀ as dense_forward on a stored
 // copy of Wᵀ (CLDenseLayer.transposed), each x̄ summed over n in increasing order like the

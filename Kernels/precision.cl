@@ -24,8 +24,8 @@ typedef float16 real16;
 #endif
 
 // The 16 lanes of a partial-sum vector added in a fixed order (lane 0 first), so the kernels
-// that sum in 16-wide blocks (dot_rows, contract_radial_backward_radial, pme_gradient) round the same
-// way on every device.
+// that sum in 16-wide blocks (dot_rows, contract_radial_backward_radial, pme_gradient) round
+// the same way on every device.
 inline real lane_sum16(const real16 v) {
     return v.s0 + v.s1 + v.s2 + v.s3 + v.s4 + v.s5 + v.s6 + v.s7 + v.s8 + v.s9 + v.sa + v.sb + v.sc + v.sd +
            v.se + v.sf;

@@ -64,13 +64,13 @@ public final class DenseKernels<T: CLReal> {
         let (m, k, n) = (Int32(rows), Int32(layer.inputs), Int32(layer.outputs))
         switch variant {
         case .rows:
-            // x̄ = ȳ·Wᵀ as a forward product on Wᵀ (no bias): 16 outputs per work-item, each summed
-            // over n in increasing order, no 16-lane reductions.
+            // x̄ = ȳ·Wᵀ as a forward product on Wᵀ (no bias): 16 outputs per work-item, each
+            // summed over n in increasing order, no 16-lane reductions.
             try forward.launch(global: [(layer.inputs + 15) / 16, (rows + 5) / 6], yBar, layer.transposed,
                                CLNullBuffer(), Int32(0), xBar, m, n, k)
         case .tiled:
             try tiledBackward!.launch(global: [roundUp(layer.inputs, 16), roundUp(rows, 16)], local: [16, 16],
-                                yBar, layer.kernel, xBar, m, k, n)
+                                      yBar, layer.kernel, xBar, m, k, n)
         }
     }
 

@@ -21,7 +21,8 @@ public struct CLDenseLayer<T: CLReal> {
     }
 
     /// Wᵀ in Double, outside the generic context: an index map over a Range in generic code ran
-    /// unspecialised (witness calls per element), 0.19 s of a predict's start for the default model.
+    /// unspecialised (witness calls per element), 0.19 s of a predict's start for the default
+    /// model.
     private static func transpose(_ weights: DenseWeights) -> [Double] {
         let (k, n) = (weights.inputs, weights.outputs)
         var out = [Double](repeating: 0, count: k * n)

@@ -82,7 +82,7 @@ struct CLProgramCache: Sendable {
     /// in every process; on PoCL each of a mesh's three programs is run through clang's
     /// preprocessor again (~0.45 s of a 13,824-atom predict's 3.3 s under strace). clFFT's own
     /// binary cache (read from `$CLFFT_CACHE_PATH` at `clfftSetup`) names entries by vendor,
-    /// device, driver and a hash of the kernel source, and creates them exclusively. Five
+    /// device, driver and an MD5 of the plan's parameters, and creates them exclusively. Five
     /// alternating runs on PoCL: a 512-atom predict 0.35–0.45 s with it against 0.54–0.71 s
     /// without; three at 13,824 atoms (NaCl 12³) 3.37–3.70 against 3.60–3.88 s; the same
     /// output bytes.

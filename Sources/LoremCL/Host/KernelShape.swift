@@ -1,8 +1,8 @@
 /// Which shape a kernel family's loops take on a device. CPU OpenCL (PoCL) vectorises one
 /// work-item per row well and gains nothing from local-memory tiles with barriers (each barrier
 /// splits the work-group loop and spills per-item state), while GPUs need the tiles. The dense
-/// shapes sum in the same order (the rows shape's backward is its forward on Wᵀ); the direct sum's
-/// two shapes, and the tensor products' (rows: 8 features per work-item with vector loads;
+/// shapes sum in the same order (the rows shape's backward is its forward on Wᵀ); the direct
+/// sum's two shapes, and the tensor products' (rows: 8 features per work-item with vector loads;
 /// tiled: one feature per work-item, no tiles), run the same sums in the same order and agree
 /// bit for bit (tested on PoCL).
 ///
